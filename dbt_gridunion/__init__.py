@@ -1,0 +1,30 @@
+"""dbt plugin of the GridUnion platform, loaded by the stock ``dbt`` command.
+
+dbt imports every top-level module whose name starts with ``dbt_`` when it sets up its plugin
+manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this module:
+
+1. adds the node selection method ``domain:`` (``dbt build --select domain:billing``), which
+   selects every resource whose ``meta.domain`` matches — models, seeds, snapshots, sources,
+   exposures — and, through dbt's indirect selection, their tests; graph and set operators
+   work as with any native method. An unknown domain fails with the list of known domains.
+   The native equivalent is ``config.meta.domain:billing`` (for models, seeds, snapshots);
+2. points ``GRIDUNION_LAKEHOUSE`` at ``<project>/.lakehouse`` when it is unset, so that the
+   project's macros and the engine agree on one lakehouse;
+3. starts the embedded engine on demand: the first connection that dbt-spark opens through
+   the ``session`` method to a Spark Connect URL on this machine runs
+   :func:`platform_tools.engine.ensure_running` (start if down, rebuild the catalog if the
+   session is new).
+
+It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
+"""
+
+from __future__ import annotations
+
+from dbt_gridunion.domain_selector import install_domain_method
+from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
+
+install_domain_method()
+set_default_lakehouse()
+install_engine_hook()
+
+plugins: list[type] = []

@@ -1,0 +1,117 @@
+"""Start the embedded engine on demand when dbt-spark opens a local Spark Connect session."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_lock = threading.Lock()
+_checked_urls: set[str] = set()
+
+
+def set_default_lakehouse() -> None:
+    """Set ``GRIDUNION_LAKEHOUSE`` to ``<project>/.lakehouse`` when the user has not."""
+    if os.environ.get("GRIDUNION_LAKEHOUSE"):
+        return
+    project_dir: str | None = None
+    try:
+        from dbt.flags import get_flags
+
+        project_dir = getattr(get_flags(), "PROJECT_DIR", None)
+    except Exception:  # flags are not set outside a dbt command
+        project_dir = None
+    from platform_tools.engine.config import find_project_dir
+
+    base = Path(project_dir).resolve() if project_dir else find_project_dir()
+    os.environ["GRIDUNION_LAKEHOUSE"] = str(base / ".lakehouse")
+
+
+def local_engine_port(remote_url: str) -> int | None:
+    """The port of a ``sc://`` URL that points at this machine, else ``None``."""
+    if not remote_url.startswith("sc://"):
+        return None
+    parsed = urlparse("http://" + remote_url[len("sc://"):].split(";")[0])
+    if parsed.hostname not in _LOCAL_HOSTS:
+        return None
+    return parsed.port or 15002
+
+
+def ensure_engine_for(remote_url: str) -> None:
+    """Start (or check) the engine behind ``remote_url`` once per process."""
+    port = local_engine_port(remote_url)
+    if port is None:
+        return
+    with _lock:
+        if remote_url in _checked_urls:
+            return
+        from dataclasses import replace
+
+        from dbt_common.exceptions import DbtRuntimeError
+
+        from platform_tools.engine import server
+        from platform_tools.engine.config import EngineConfig
+        from platform_tools.errors import PlatformError
+
+        try:
+            cfg = EngineConfig.from_env()
+            session_id = _session_id(remote_url) or cfg.session_id
+            server.up(replace(cfg, port=port, session_id=session_id))
+        except PlatformError as exc:
+            raise DbtRuntimeError(f"embedded engine: {exc.message}") from None
+        _checked_urls.add(remote_url)
+
+
+def _session_id(remote_url: str) -> str | None:
+    for part in remote_url.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip() == "session_id":
+            return value.strip()
+    return None
+
+
+DELTA_PIP_FLAG = "spark.gridunion.configureDeltaPip"
+
+
+def start_classic_spark_with_delta(parameters: dict[str, str]) -> None:
+    """Create the JVM Spark session with delta-spark's ``configure_spark_with_delta_pip``.
+
+    dbt-spark's ``session`` method then finds this session through ``getOrCreate()``. The
+    first start downloads the Delta jars from Maven, which these machines cannot reach.
+    """
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in parameters.items():
+        builder = builder.config(key, value)
+    configure_spark_with_delta_pip(builder).getOrCreate()
+
+
+def install_engine_hook() -> None:
+    """Wrap dbt-spark's ``SparkConnectionManager.open`` (idempotent)."""
+    try:
+        from dbt.adapters.spark.connections import SparkConnectionManager
+    except ImportError:  # dbt-spark is not installed: nothing to hook
+        return
+    original = SparkConnectionManager.open
+    if getattr(original, "_gridunion_hook", False):
+        return
+    original_func = original.__func__  # type: ignore[attr-defined]
+
+    def open_with_engine(cls: Any, connection: Any) -> Any:
+        credentials = connection.credentials
+        if str(getattr(credentials, "method", "")) in {"session", "SparkConnectionMethod.SESSION"}:
+            parameters = getattr(credentials, "server_side_parameters", None) or {}
+            remote = parameters.get("spark.remote") or os.environ.get("SPARK_REMOTE", "")
+            if remote:
+                ensure_engine_for(remote)
+            elif parameters.get(DELTA_PIP_FLAG) == "true":
+                start_classic_spark_with_delta(parameters)
+        return original_func(cls, connection)
+
+    open_with_engine._gridunion_hook = True  # type: ignore[attr-defined]
+    SparkConnectionManager.open = classmethod(open_with_engine)  # type: ignore[method-assign,assignment]

@@ -1,0 +1,76 @@
+{#-
+    The view registry: how views survive an engine restart on Sail.
+
+    Why: Sail's catalog is in memory. Tables are found again by scanning the lakehouse, but a
+    view has no files, so its definition is recorded in the Delta table
+    `platform_catalog.relations` (kept in the lakehouse like every other table) and re-created
+    by `platform-tools engine up` (platform_tools/engine/catalog.py). A dropped relation gets a
+    tombstone row so that the catalog rebuild does not bring it back; the newer of a table's
+    last commit and its registry row wins.
+-#}
+{% macro gridunion_registry_relation() %}
+    {{ return(api.Relation.create(schema='platform_catalog', identifier='relations', type='table')) }}
+{% endmacro %}
+
+
+{% macro gridunion_ensure_registry() %}
+    {#- Called from on-run-start: creates the registry table once. -#}
+    {%- if execute and gridunion_on_sail() -%}
+        {%- set registry = gridunion_registry_relation() -%}
+        {% call statement('gridunion_registry_schema', auto_begin=False) -%}
+            create schema if not exists {{ registry.schema }}
+        {%- endcall %}
+        {% call statement('gridunion_registry_table', auto_begin=False) -%}
+            create table if not exists {{ registry }} (
+                relation_schema string,
+                relation_name string,
+                relation_type string,
+                definition string,
+                recorded_at timestamp
+            )
+            using delta
+            location '{{ gridunion_lakehouse() }}/warehouse/{{ registry.schema }}/{{ registry.identifier }}'
+        {%- endcall %}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro gridunion_record_relation(relation, relation_type, definition='') %}
+    {%- if gridunion_on_sail() -%}
+        {% call statement('gridunion_record_relation', auto_begin=False) -%}
+            merge into {{ gridunion_registry_relation() }} as registry
+            using (
+                select
+                    '{{ relation.schema }}' as relation_schema,
+                    '{{ relation.identifier }}' as relation_name,
+                    '{{ relation_type }}' as relation_type,
+                    '{{ definition | replace("\\", "\\\\") | replace("'", "\\'") }}' as definition,
+                    current_timestamp() as recorded_at
+            ) as recorded
+            on registry.relation_schema = recorded.relation_schema
+                and registry.relation_name = recorded.relation_name
+            when matched then update set *
+            when not matched then insert *
+        {%- endcall %}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% materialization view, adapter='spark' -%}
+    {#- dbt-spark's view materialization, plus the registry record on Sail. -#}
+    {%- set result = create_or_replace_view() -%}
+    {%- do gridunion_record_relation(this, 'view', sql) -%}
+    {{ return(result) }}
+{%- endmaterialization %}
+
+
+{% macro spark__drop_relation(relation) -%}
+    {#- Only a relation that existed gets a tombstone; dbt-spark also "drops" before a first build. -#}
+    {%- set existed = relation.schema and adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {{ dbt.spark__drop_relation(relation) }}
+    {%- if existed -%}
+        {%- do gridunion_record_relation(relation, 'dropped') -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,3 @@
+"""GridUnion Continental platform tools: engine lifecycle, landing zone and dbt artifact analysis."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""Allow ``python -m platform_tools``."""
+
+from platform_tools.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,272 @@
+"""Rebuild the engine's session catalog from the lakehouse directory.
+
+Sail keeps table metadata in memory, per Spark Connect session. The lakehouse directory is the
+source of truth instead:
+
+* every table is a Delta table at ``<lakehouse>/warehouse/<schema>/<table>`` (the project's
+  ``location_clause`` override puts it there), so tables are found by scanning for
+  ``_delta_log`` directories and registered with the schema read from their Delta log;
+* views have no files, so the ``view`` materialization records each definition in the Delta
+  table ``platform_catalog.relations`` (``macros/system/catalog_registry.sql``); dropping a
+  relation records a tombstone there. When a table directory and a registry row name the same
+  relation, the newer of the two wins (a model switched from table to view or back).
+
+After a rebuild a marker view ``platform_catalog.catalog_ready`` exists in the session; its
+absence tells :func:`ensure_catalog` that the session is new and needs a rebuild.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from platform_tools.engine.config import EngineConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import SparkSession
+
+REGISTRY_SCHEMA = "platform_catalog"
+REGISTRY_TABLE = "relations"
+READY_VIEW = "catalog_ready"
+
+_PRIMITIVES = {
+    "string": "STRING",
+    "long": "BIGINT",
+    "integer": "INT",
+    "short": "SMALLINT",
+    "byte": "TINYINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "binary": "BINARY",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamp_ntz": "TIMESTAMP_NTZ",
+}
+
+
+@dataclass(frozen=True)
+class LakehouseTable:
+    """A Delta table found in the warehouse directory."""
+
+    schema: str
+    name: str
+    location: Path
+    columns_ddl: str
+    committed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """A row of ``platform_catalog.relations``: a view definition or a drop tombstone."""
+
+    schema: str
+    name: str
+    relation_type: str
+    definition: str
+    recorded_at: dt.datetime
+
+
+@dataclass
+class RebuildReport:
+    """What a catalog rebuild registered, and what it could not."""
+
+    tables: int = 0
+    views: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = f"catalog rebuilt: {self.tables} tables, {self.views} views"
+        if self.problems:
+            text += f", {len(self.problems)} not restored ({'; '.join(self.problems[:3])})"
+        return text
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier with backticks."""
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+def delta_type_to_ddl(delta_type: Any) -> str:
+    """Translate a Delta Lake schema type (the JSON form of the transaction log) to Spark DDL."""
+    if isinstance(delta_type, str):
+        if delta_type.startswith("decimal"):
+            return delta_type.upper()
+        try:
+            return _PRIMITIVES[delta_type]
+        except KeyError:
+            raise ValueError(f"unsupported Delta type {delta_type!r}") from None
+    kind = delta_type.get("type")
+    if kind == "array":
+        return f"ARRAY<{delta_type_to_ddl(delta_type['elementType'])}>"
+    if kind == "map":
+        key = delta_type_to_ddl(delta_type["keyType"])
+        value = delta_type_to_ddl(delta_type["valueType"])
+        return f"MAP<{key}, {value}>"
+    if kind == "struct":
+        inner = ", ".join(
+            f"{quote(f['name'])}: {delta_type_to_ddl(f['type'])}" for f in delta_type["fields"]
+        )
+        return f"STRUCT<{inner}>"
+    raise ValueError(f"unsupported Delta type {delta_type!r}")
+
+
+def schema_json_to_ddl(schema_json: str) -> str:
+    """Column list for ``CREATE TABLE`` from a Delta schema JSON document."""
+    fields = json.loads(schema_json)["fields"]
+    parts = []
+    for column in fields:
+        not_null = "" if column.get("nullable", True) else " NOT NULL"
+        parts.append(f"{quote(column['name'])} {delta_type_to_ddl(column['type'])}{not_null}")
+    return ", ".join(parts)
+
+
+def _as_utc(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromtimestamp(float(value) / 1000.0, tz=dt.UTC)
+
+
+def scan_tables(warehouse: Path) -> list[LakehouseTable]:
+    """Every Delta table below ``warehouse/<schema>/<table>``."""
+    from deltalake import DeltaTable
+
+    found: list[LakehouseTable] = []
+    if not warehouse.is_dir():
+        return found
+    for schema_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
+        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
+            if not (table_dir / "_delta_log").is_dir():
+                continue
+            try:
+                table = DeltaTable(str(table_dir))
+                history = table.history(1)
+                committed = _as_utc(history[0]["timestamp"]) if history else _mtime(table_dir)
+                ddl = schema_json_to_ddl(table.schema().to_json())
+            except Exception:  # an unreadable or empty log: leave it to a later build
+                continue
+            found.append(LakehouseTable(schema_dir.name, table_dir.name, table_dir, ddl, committed))
+    return found
+
+
+def _mtime(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+
+
+def read_registry(warehouse: Path) -> list[RegistryEntry]:
+    """Rows of ``platform_catalog.relations``, read straight from its Delta log."""
+    from deltalake import DeltaTable
+
+    location = warehouse / REGISTRY_SCHEMA / REGISTRY_TABLE
+    if not (location / "_delta_log").is_dir():
+        return []
+    rows = DeltaTable(str(location)).to_pyarrow_table().to_pylist()
+    latest: dict[tuple[str, str], RegistryEntry] = {}
+    for row in rows:
+        entry = RegistryEntry(
+            schema=row["relation_schema"],
+            name=row["relation_name"],
+            relation_type=row["relation_type"],
+            definition=row["definition"] or "",
+            recorded_at=_as_utc(row["recorded_at"]),
+        )
+        key = (entry.schema, entry.name)
+        if key not in latest or latest[key].recorded_at < entry.recorded_at:
+            latest[key] = entry
+    return list(latest.values())
+
+
+@dataclass(frozen=True)
+class CatalogPlan:
+    """Which tables to register and which views to re-create."""
+
+    tables: list[LakehouseTable]
+    views: list[RegistryEntry]
+
+
+def plan(tables: Iterable[LakehouseTable], registry: Iterable[RegistryEntry]) -> CatalogPlan:
+    """Resolve tables against registry rows: the newer record of a relation wins."""
+    by_key: dict[tuple[str, str], LakehouseTable | RegistryEntry] = {}
+    for table in tables:
+        by_key[(table.schema, table.name)] = table
+    for entry in registry:
+        key = (entry.schema, entry.name)
+        existing = by_key.get(key)
+        if existing is None or existing_time(existing) < entry.recorded_at:
+            by_key[key] = entry
+    chosen_tables = [v for v in by_key.values() if isinstance(v, LakehouseTable)]
+    views = [
+        v for v in by_key.values() if isinstance(v, RegistryEntry) and v.relation_type == "view"
+    ]
+    views.sort(key=lambda v: v.recorded_at)
+    return CatalogPlan(tables=chosen_tables, views=views)
+
+
+def existing_time(item: LakehouseTable | RegistryEntry) -> dt.datetime:
+    return item.committed_at if isinstance(item, LakehouseTable) else item.recorded_at
+
+
+def connect(cfg: EngineConfig) -> SparkSession:
+    """A Spark Connect client of the shared session."""
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.remote(cfg.remote_url).getOrCreate()
+
+
+def catalog_is_ready(spark: SparkSession) -> bool:
+    rows = spark.sql(f"show views in {REGISTRY_SCHEMA} like '{READY_VIEW}'").collect()
+    return bool(rows)
+
+
+def rebuild(spark: SparkSession, cfg: EngineConfig) -> RebuildReport:
+    """Register every lakehouse table and re-create every recorded view in the session."""
+    report = RebuildReport()
+    resolved = plan(scan_tables(cfg.warehouse), read_registry(cfg.warehouse))
+    schemas = {t.schema for t in resolved.tables} | {v.schema for v in resolved.views}
+    for schema in sorted(schemas | {REGISTRY_SCHEMA}):
+        spark.sql(f"create schema if not exists {quote(schema)}").collect()
+    for table in resolved.tables:
+        name = f"{quote(table.schema)}.{quote(table.name)}"
+        location = str(table.location).replace("'", "\\'")
+        try:
+            spark.sql(
+                f"create table if not exists {name} ({table.columns_ddl}) "
+                f"using delta location '{location}'"
+            ).collect()
+        except Exception:
+            # the declared schema did not match the log exactly: register without one
+            spark.sql(
+                f"create table if not exists {name} using delta location '{location}'"
+            ).collect()
+        report.tables += 1
+    pending = list(resolved.views)
+    while pending:
+        failed: list[tuple[RegistryEntry, str]] = []
+        for view in pending:
+            name = f"{quote(view.schema)}.{quote(view.name)}"
+            try:
+                spark.sql(f"create or replace view {name} as {view.definition}").collect()
+                report.views += 1
+            except Exception as exc:  # a view over a view not re-created yet
+                failed.append((view, str(exc).splitlines()[0][:200]))
+        if len(failed) == len(pending):
+            report.problems.extend(f"{v.schema}.{v.name}: {why}" for v, why in failed)
+            break
+        pending = [v for v, _ in failed]
+    spark.sql(
+        f"create or replace view {REGISTRY_SCHEMA}.{READY_VIEW} as "
+        f"select timestamp'{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}' as rebuilt_at"
+    ).collect()
+    return report
+
+
+def ensure_catalog(cfg: EngineConfig, force: bool = False) -> RebuildReport | None:
+    """Rebuild the catalog when the session is new (or when ``force`` is set)."""
+    spark = connect(cfg)
+    if not force and catalog_is_ready(spark):
+        return None
+    return rebuild(spark, cfg)

@@ -1,0 +1,110 @@
+"""Where the lakehouse lives and how the engine is reached: one place, read from the environment.
+
+Environment variables (all optional):
+
+``GRIDUNION_LAKEHOUSE``
+    The lakehouse directory. Every table, the landing zone and the engine's own files live
+    below it. Default: ``<project>/.lakehouse``.
+``GRIDUNION_ENGINE_PORT``
+    The Spark Connect port of the embedded engine on 127.0.0.1. Default: 50051.
+``GRIDUNION_SESSION_ID``
+    The Spark Connect session every client joins, so that all dbt processes share one
+    catalog. Default: :data:`DEFAULT_SESSION_ID` (``profiles.yml`` uses the same default).
+``GRIDUNION_PROJECT_DIR``
+    The dbt project directory, when it is not the current directory or one of its parents.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from platform_tools.errors import UsageError
+
+DEFAULT_PORT = 50051
+DEFAULT_SESSION_ID = "6a1d5c3e-0b7f-4c1e-9d2a-5f0e7b9c4a11"
+# Sail ends an idle Spark Connect session after 900 s by default, and the session holds the
+# catalog. A week of idleness is far beyond any build; ensure_running() rebuilds the catalog
+# if a session was lost anyway.
+SESSION_TIMEOUT_SECS = 7 * 24 * 3600
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """Return the dbt project directory: ``GRIDUNION_PROJECT_DIR`` or the nearest parent with
+    a ``dbt_project.yml``, falling back to the current directory."""
+    explicit = os.environ.get("GRIDUNION_PROJECT_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "dbt_project.yml").is_file():
+            return candidate
+    return here
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Resolved settings of the embedded engine."""
+
+    lakehouse: Path
+    port: int
+    session_id: str
+    host: str = "127.0.0.1"
+
+    @classmethod
+    def from_env(cls, project_dir: Path | None = None) -> EngineConfig:
+        """Read the settings from the environment (see the module docstring)."""
+        raw_lakehouse = os.environ.get("GRIDUNION_LAKEHOUSE")
+        if raw_lakehouse:
+            lakehouse = Path(raw_lakehouse).expanduser()
+        else:
+            lakehouse = (project_dir or find_project_dir()) / ".lakehouse"
+        raw_port = os.environ.get("GRIDUNION_ENGINE_PORT", str(DEFAULT_PORT))
+        try:
+            port = int(raw_port)
+        except ValueError:
+            raise UsageError(
+                f"GRIDUNION_ENGINE_PORT={raw_port!r} is not a port number; "
+                "set it to a free TCP port such as 50051"
+            ) from None
+        if not 1 <= port <= 65535:
+            raise UsageError(f"GRIDUNION_ENGINE_PORT={port} is out of range; use 1-65535")
+        session_id = os.environ.get("GRIDUNION_SESSION_ID", DEFAULT_SESSION_ID)
+        return cls(lakehouse=lakehouse.resolve(), port=port, session_id=session_id)
+
+    @property
+    def warehouse(self) -> Path:
+        """Directory holding one sub-directory per schema, one Delta table per sub-directory."""
+        return self.lakehouse / "warehouse"
+
+    @property
+    def landing(self) -> Path:
+        """The landing zone the source systems drop their files into."""
+        return self.lakehouse / "landing"
+
+    @property
+    def state_dir(self) -> Path:
+        """The engine's own files: pid, state, log and working directory."""
+        return self.lakehouse / "_engine"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "engine.pid"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "engine.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "engine.log"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / "engine.lock"
+
+    @property
+    def remote_url(self) -> str:
+        """The Spark Connect URL every client of the shared session uses."""
+        return f"sc://{self.host}:{self.port}/;session_id={self.session_id}"

@@ -1,0 +1,266 @@
+"""Lifecycle of the embedded Sail engine: ``up``, ``down``, ``status`` and ``ensure_running``.
+
+One engine serves one lakehouse. Its pid, port and log live in ``<lakehouse>/_engine``; a file
+lock serialises concurrent starts (several dbt threads or processes may ask at once). After
+every start the session catalog is rebuilt from the lakehouse directory
+(:mod:`platform_tools.engine.catalog`), so tables built before a restart are queryable again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from platform_tools.engine.config import SESSION_TIMEOUT_SECS, EngineConfig
+from platform_tools.errors import PlatformError, UsageError
+from platform_tools.exit_codes import ExitCode
+
+START_TIMEOUT_SECS = 60.0
+STOP_TIMEOUT_SECS = 15.0
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """What ``platform-tools engine status`` reports."""
+
+    running: bool
+    pid: int | None
+    port: int
+    lakehouse: str
+    log_file: str
+    started_at: str | None = None
+
+    def describe(self) -> str:
+        if not self.running:
+            return f"engine is down (lakehouse {self.lakehouse}, port {self.port})"
+        return (
+            f"engine is up: pid {self.pid}, sc://127.0.0.1:{self.port}, "
+            f"lakehouse {self.lakehouse}, log {self.log_file}"
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            return True
+        # a zombie has an empty command line; a recycled pid runs something else
+        return any(b"sail" in arg for arg in args)
+    return True
+
+
+def _port_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _read_state(cfg: EngineConfig) -> dict[str, object]:
+    try:
+        data = json.loads(cfg.state_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _running_pid(cfg: EngineConfig) -> int | None:
+    try:
+        pid = int(cfg.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _pid_alive(pid) else None
+
+
+def status(cfg: EngineConfig) -> EngineStatus:
+    """Report whether the engine of this lakehouse runs, without starting anything."""
+    pid = _running_pid(cfg)
+    state = _read_state(cfg)
+    port = int(str(state.get("port", cfg.port))) if pid else cfg.port
+    return EngineStatus(
+        running=pid is not None,
+        pid=pid,
+        port=port,
+        lakehouse=str(cfg.lakehouse),
+        log_file=str(cfg.log_file),
+        started_at=str(state["started_at"]) if pid and "started_at" in state else None,
+    )
+
+
+def prepare_lakehouse(cfg: EngineConfig) -> None:
+    """Create the lakehouse directories, or fail with one line if they cannot be written."""
+    try:
+        for directory in (cfg.warehouse, cfg.landing, cfg.state_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        probe = cfg.state_dir / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"lakehouse directory {cfg.lakehouse} is not writable ({exc.strerror or exc}); "
+            "set GRIDUNION_LAKEHOUSE to a writable directory"
+        ) from None
+
+
+@contextlib.contextmanager
+def _start_lock(cfg: EngineConfig) -> Iterator[None]:
+    with open(cfg.lock_file, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sail_executable() -> str:
+    beside_python = Path(sys.executable).parent / "sail"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("sail")
+    if found is None:
+        raise PlatformError(
+            "the Sail engine (`sail`, from the pysail package) is not installed; run `make install`",
+            ExitCode.USAGE,
+        )
+    return found
+
+
+def _log_tail(cfg: EngineConfig) -> str:
+    try:
+        lines = [line for line in cfg.log_file.read_text().splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "empty log"
+
+
+def _spawn(cfg: EngineConfig) -> int:
+    work_dir = cfg.state_dir / "work"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("SAIL_SPARK__SESSION_TIMEOUT_SECS", str(SESSION_TIMEOUT_SECS))
+    env.setdefault("RUST_LOG", "warn")
+    command = [
+        _sail_executable(), "spark", "server",
+        "--ip", cfg.host, "--port", str(cfg.port), "--directory", str(work_dir),
+    ]
+    with open(cfg.log_file, "ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PlatformError(
+                f"the engine exited during start-up ({_log_tail(cfg)}); see {cfg.log_file}",
+                ExitCode.USAGE,
+            )
+        if _port_open(cfg.host, cfg.port):
+            return process.pid
+        time.sleep(0.02)
+    process.kill()
+    raise PlatformError(
+        f"the engine did not answer on port {cfg.port} within {START_TIMEOUT_SECS:.0f} s; "
+        f"see {cfg.log_file}",
+        ExitCode.USAGE,
+    )
+
+
+def up(cfg: EngineConfig, rebuild_catalog: bool = True) -> EngineStatus:
+    """Start the engine if it is not running, then make sure its catalog is complete."""
+    prepare_lakehouse(cfg)
+    with _start_lock(cfg):
+        current = status(cfg)
+        if current.running:
+            if current.port != cfg.port:
+                raise UsageError(
+                    f"the engine of {cfg.lakehouse} already runs on port {current.port} "
+                    f"(pid {current.pid}), not {cfg.port}; run `platform-tools engine down` first"
+                )
+        else:
+            if not _port_free(cfg.host, cfg.port):
+                raise UsageError(
+                    f"port {cfg.port} on {cfg.host} is already in use by another process; "
+                    "set GRIDUNION_ENGINE_PORT to a free port or stop that process"
+                )
+            pid = _spawn(cfg)
+            cfg.pid_file.write_text(f"{pid}\n")
+            cfg.state_file.write_text(
+                json.dumps(
+                    {
+                        "pid": pid,
+                        "port": cfg.port,
+                        "session_id": cfg.session_id,
+                        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    },
+                    indent=2,
+                )
+            )
+        if rebuild_catalog:
+            from platform_tools.engine import catalog
+
+            catalog.ensure_catalog(cfg, force=not current.running)
+    return status(cfg)
+
+
+def ensure_running(cfg: EngineConfig | None = None) -> EngineStatus:
+    """Start the engine on demand (used by the dbt plugin before the first connection)."""
+    return up(cfg or EngineConfig.from_env())
+
+
+def down(cfg: EngineConfig) -> bool:
+    """Stop the engine of this lakehouse; return whether one was running."""
+    pid = _running_pid(cfg)
+    if pid is None:
+        with contextlib.suppress(OSError):
+            cfg.pid_file.unlink()
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECS
+    while time.monotonic() < deadline and _pid_alive(pid):
+        _reap(pid)
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+        _reap(pid)
+    with contextlib.suppress(OSError):
+        cfg.pid_file.unlink()
+    return True
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the engine is our own child (tests start it in-process)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)

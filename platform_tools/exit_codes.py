@@ -1,0 +1,16 @@
+"""Process exit codes shared by every ``platform-tools`` command."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a ``platform-tools`` process returns to its caller."""
+
+    OK = 0
+    """Everything ran and nothing needs attention."""
+    FINDINGS = 1
+    """The command ran and found problems (failed checks, breaking changes, a failed build)."""
+    USAGE = 2
+    """Bad arguments or configuration: the user has to change how the command is called."""
+    ARTIFACT = 3
+    """An input artifact or resource is missing, unreadable or of an unsupported version."""
