@@ -1,0 +1,144 @@
+"""The truth file: what a correct pipeline must compute from one day of landed files.
+
+``<out>/_truth/<YYYY-MM-DD>.json`` (sorted keys, indent 2, no wall-clock values):
+
+``consumption_kwh_by_region``
+    For readings whose interval starts on that UTC date: the final valid value of every
+    (meter, interval) (a corrected re-send wins, a duplicate counts once; negative,
+    implausible, unknown-meter, unparsable and too-late rows and corrupt files excluded),
+    summed per region. Every one of the 30 regions is present (0.0 when none). Includes late
+    arrivals that land on later generated days. Values are exact Wh sums divided by 1000,
+    i.e. kWh rounded to 3 decimals (precision: 1 Wh).
+``consumption_kwh_by_meter``
+    The same per canonical meter EAN (only meters with a valid reading), present only when
+    the run has at most 1,000 meters.
+``valid_readings``
+    How many final valid readings those sums hold.
+``faults_by_reason``
+    For the rows in files landed on that ingest date: the count per quarantine reason
+    (every reason of ``faults.REASON_PRECEDENCE``, 0 when none), plus ``corrupt_files``:
+    the landing-relative paths of the unreadable files landed that day.
+``rows_landed``
+    ``{system: {entity: rows}}`` of the files landed that day (data rows, header excluded,
+    corrupt files excluded; every system and entity present).
+``late_arrivals``
+    Rows landed that day whose interval is on an earlier day and which are valid.
+``dst_repeated_hour_rows``
+    electra/luxpower rows landed that day whose local interval start falls in the repeated
+    02:00-02:59 hour of the fall-back day.
+``master_changes``
+    Per system, the keys the day's master-data change set touches (empty on the first day).
+``parameters``
+    The generator arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import numpy as np
+
+from platform_tools.landing import eutime
+from platform_tools.landing.faults import LABEL, REASON_PRECEDENCE, VALID
+from platform_tools.landing.formats import ALL_REGIONS, ENTITIES, SYSTEMS, ReadingRows
+
+TRUTH_DIR = "_truth"
+MAX_METERS_FOR_PER_METER_TRUTH = 1000
+
+
+def wh_to_kwh(wh: int) -> float:
+    """Exact Wh to kWh with 3 decimals."""
+    return round(wh / 1000, 3)
+
+
+@dataclass
+class DayTruth:
+    """Accumulates the truth of one ingest date while its files are written."""
+
+    ingest_date: date
+    parameters: dict[str, Any]
+    per_meter: bool
+    consumption_wh_by_region: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(ALL_REGIONS, 0)
+    )
+    consumption_wh_by_meter: dict[str, int] = field(default_factory=dict)
+    valid_readings: int = 0
+    faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASON_PRECEDENCE, 0))
+    corrupt_files: list[str] = field(default_factory=list)
+    rows_landed: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {s.name: dict.fromkeys(ENTITIES, 0) for s in SYSTEMS}
+    )
+    late_arrivals: int = 0
+    dst_repeated_hour_rows: dict[str, int] = field(
+        default_factory=lambda: {"electra": 0, "luxpower": 0}
+    )
+    master_changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def add_consumption(
+        self, valid: ReadingRows, regions: list[str], region_idx: np.ndarray, eans: list[str]
+    ) -> None:
+        """Add the final valid readings of this date of one system.
+
+        ``regions`` are the system's region names, ``region_idx``/``eans`` are per meter.
+        """
+        if len(valid) == 0:
+            return
+        idx = valid.meter_idx
+        sums = np.bincount(
+            region_idx[idx], weights=valid.value_wh.astype(np.float64), minlength=len(regions)
+        )
+        for name, total in zip(regions, sums.tolist(), strict=True):
+            self.consumption_wh_by_region[name] += int(round(total))
+        self.valid_readings += len(valid)
+        if self.per_meter:
+            meter_sums = np.bincount(idx, weights=valid.value_wh.astype(np.float64))
+            for meter in np.flatnonzero(np.bincount(idx)).tolist():
+                self.consumption_wh_by_meter[eans[meter]] = int(round(meter_sums[meter]))
+
+    def add_landed_readings(self, system: str, rows: ReadingRows) -> None:
+        """Count the rows of one landed readings file."""
+        self.rows_landed[system]["readings"] += len(rows)
+        counts = np.bincount(rows.label, minlength=len(REASON_PRECEDENCE) + 1)
+        for reason in REASON_PRECEDENCE:
+            self.faults[reason] += int(counts[LABEL[reason]])
+        day_start = datetime.combine(self.ingest_date, time(), UTC).timestamp()
+        self.late_arrivals += int(
+            ((rows.label == VALID) & (rows.interval_start < day_start)).sum()
+        )
+        if system in self.dst_repeated_hour_rows:
+            fall_back = eutime.fall_back_day(self.ingest_date.year)
+            first = datetime.combine(fall_back, time(), UTC).timestamp()
+            repeated = (rows.interval_start >= first) & (rows.interval_start < first + 7200)
+            self.dst_repeated_hour_rows[system] += int(repeated.sum())
+
+    def to_json(self) -> dict[str, Any]:
+        faults: dict[str, Any] = dict(self.faults)
+        faults["corrupt_files"] = sorted(self.corrupt_files)
+        result: dict[str, Any] = {
+            "ingest_date": self.ingest_date.isoformat(),
+            "consumption_kwh_by_region": {
+                k: wh_to_kwh(v) for k, v in self.consumption_wh_by_region.items()
+            },
+            "valid_readings": self.valid_readings,
+            "faults_by_reason": faults,
+            "rows_landed": self.rows_landed,
+            "late_arrivals": self.late_arrivals,
+            "dst_repeated_hour_rows": self.dst_repeated_hour_rows,
+            "master_changes": self.master_changes,
+            "parameters": self.parameters,
+        }
+        if self.per_meter:
+            result["consumption_kwh_by_meter"] = {
+                k: wh_to_kwh(v) for k, v in self.consumption_wh_by_meter.items()
+            }
+        return result
+
+    def encode(self) -> bytes:
+        return (json.dumps(self.to_json(), sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+def truth_file_name(day: date) -> str:
+    return f"{day.isoformat()}.json"
