@@ -27,7 +27,28 @@ def set_default_lakehouse() -> None:
     from platform_tools.engine.config import find_project_dir
 
     base = Path(project_dir).resolve() if project_dir else find_project_dir()
-    os.environ["GRIDUNION_LAKEHOUSE"] = str(base / ".lakehouse")
+    lakehouse = str(base / ".lakehouse")
+    os.environ["GRIDUNION_LAKEHOUSE"] = lakehouse
+    _set_invocation_env("GRIDUNION_LAKEHOUSE", lakehouse)
+
+
+def _set_invocation_env(key: str, value: str) -> None:
+    """Make ``env_var(key)`` see a value set after dbt snapshotted the environment.
+
+    dbt's ``env_var`` reads the invocation context, which copies ``os.environ`` when the
+    command starts, before plugins are imported.
+    """
+    try:
+        from dbt_common.context import get_invocation_context
+    except ImportError:  # pragma: no cover - dbt-common always ships it
+        return
+    context = get_invocation_context()
+    current = context.env
+    if key in current:
+        return
+    updated = {k: current[k] for k in current}
+    updated[key] = value
+    context._env = type(current)(updated) if not isinstance(current, dict) else updated
 
 
 def local_engine_port(remote_url: str) -> int | None:

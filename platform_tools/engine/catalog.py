@@ -210,15 +210,36 @@ def existing_time(item: LakehouseTable | RegistryEntry) -> dt.datetime:
     return item.committed_at if isinstance(item, LakehouseTable) else item.recorded_at
 
 
-def connect(cfg: EngineConfig) -> SparkSession:
-    """A Spark Connect client of the shared session."""
-    from pyspark.sql import SparkSession
+def connect(cfg: EngineConfig, new_client: bool = False) -> SparkSession:
+    """A Spark Connect client of the shared session, failing fast when the engine is gone.
 
-    return SparkSession.builder.remote(cfg.remote_url).getOrCreate()
+    pyspark's default retry policy waits up to ten minutes for a server that went away; a
+    local engine that died is not coming back by itself, so clients give up after about two
+    seconds and the next command restarts it. The default client of a process (``getOrCreate``)
+    is the one dbt-spark's ``session`` method reuses.
+    """
+    from pyspark.sql import SparkSession
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    builder = SparkSession.builder.remote(cfg.remote_url)
+    session = builder.create() if new_client else builder.getOrCreate()
+    client = getattr(session, "client", None)
+    if client is not None:
+        client.set_retry_policies(
+            [DefaultPolicy(max_retries=5, initial_backoff=50, max_backoff=1000,
+                           backoff_multiplier=2.0)]
+        )
+    return session
 
 
 def catalog_is_ready(spark: SparkSession) -> bool:
-    rows = spark.sql(f"show views in {REGISTRY_SCHEMA} like '{READY_VIEW}'").collect()
+    """Whether this session's catalog was rebuilt (a new session has no registry schema)."""
+    try:
+        rows = spark.sql(f"show views in {REGISTRY_SCHEMA} like '{READY_VIEW}'").collect()
+    except Exception as exc:
+        if "not found" in str(exc).lower():
+            return False
+        raise
     return bool(rows)
 
 

@@ -228,10 +228,27 @@ def up(cfg: EngineConfig, rebuild_catalog: bool = True) -> EngineStatus:
                 )
             )
         if rebuild_catalog:
-            from platform_tools.engine import catalog
-
-            catalog.ensure_catalog(cfg, force=not current.running)
+            _ensure_catalog_or_restart(cfg, force=not current.running)
     return status(cfg)
+
+
+def _ensure_catalog_or_restart(cfg: EngineConfig, force: bool) -> None:
+    """Rebuild the catalog if needed; restart the engine once if its session was stopped.
+
+    A client that calls ``SparkSession.stop()`` ends the shared server-side session for good
+    ("session ... is not running"); the only way back is a fresh engine, whose catalog is
+    rebuilt from the lakehouse like after any restart.
+    """
+    from platform_tools.engine import catalog
+
+    try:
+        catalog.ensure_catalog(cfg, force=force)
+    except Exception as exc:
+        if "is not running" not in str(exc):
+            raise
+        _stop(cfg)
+        cfg.pid_file.write_text(f"{_spawn(cfg)}\n")
+        catalog.ensure_catalog(cfg, force=True)
 
 
 def ensure_running(cfg: EngineConfig | None = None) -> EngineStatus:
@@ -241,6 +258,11 @@ def ensure_running(cfg: EngineConfig | None = None) -> EngineStatus:
 
 def down(cfg: EngineConfig) -> bool:
     """Stop the engine of this lakehouse; return whether one was running."""
+    with _start_lock(cfg) if cfg.state_dir.is_dir() else contextlib.nullcontext():
+        return _stop(cfg)
+
+
+def _stop(cfg: EngineConfig) -> bool:
     pid = _running_pid(cfg)
     if pid is None:
         with contextlib.suppress(OSError):

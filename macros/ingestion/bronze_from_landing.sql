@@ -1,0 +1,109 @@
+{#-
+    The body of every bronze model: the records of one landing source table, append-only.
+
+    - Ingestion metadata: source system, file, batch (ingest) date, row number, file hash and
+      `ingested_at`. The record stays as landed (`landed_record` JSON); each declared field is
+      also extracted as text (lower-case column name), so bronze never interprets a value.
+    - Idempotent: a file is loaded once per content hash; re-running the build or re-landing
+      an identical file adds nothing, a corrected file with the same name is a new batch.
+    - Schema guard (`landing_schema_guard`): fails the model when a staged file lacks a
+      declared column or changed its type, reports additive columns as a warning.
+-#}
+{% macro bronze_from_landing(source_table) %}
+    {%- if not execute -%}
+        {#- parse time: the graph is not available yet; record the two source dependencies -#}
+        select * from {{ source('landing', source_table) }}
+        cross join {{ source('landing', 'staging_manifest') }}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set source_node = landing_source_node(source_table) -%}
+    {%- set landing = source_node.meta['landing'] -%}
+    {%- do landing_schema_guard(source_node) -%}
+with
+
+landed as (
+    select * from {{ source('landing', source_table) }}
+),
+
+manifest as (
+    select source_file, source_sha256
+    from {{ source('landing', 'staging_manifest') }}
+    where system = '{{ landing.system }}' and entity = '{{ landing.entity }}' and status = 'staged'
+),
+
+new_records as (
+    select
+        landed.*,
+        manifest.source_sha256
+    from landed
+    inner join manifest on landed._source_file = manifest.source_file
+    {%- if is_incremental() %}
+    left anti join (select distinct source_file, source_sha256 from {{ this }}) as loaded
+        on landed._source_file = loaded.source_file
+        and manifest.source_sha256 = loaded.source_sha256
+    {%- endif %}
+)
+
+select
+    '{{ landing.system }}' as source_system,
+    _source_file as source_file,
+    source_sha256,
+    cast(_ingest_date as date) as ingest_date,
+    _row_number as source_row_number,
+    _record as landed_record,
+    _parse_error as parse_error,
+    {%- for column in landing['columns'] %}
+    get_json_object(_record, '$.{{ column[0] }}') as {{ column[0] | lower }},
+    {%- endfor %}
+    current_timestamp() as ingested_at
+from new_records
+{% endmacro %}
+
+
+{% macro landing_source_node(source_table) %}
+    {%- for node in graph.sources.values() -%}
+        {%- if node.source_name == 'landing' and node.name == source_table -%}
+            {{ return(node) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("bronze model " ~ model.name ~ ": no table '" ~ source_table
+        ~ "' in source 'landing' (models/metering/bronze/_landing__sources.yml)") }}
+{% endmacro %}
+
+
+{% macro landing_schema_guard(source_node) %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set landing = source_node.meta['landing'] -%}
+    {%- set declared = {} -%}
+    {%- for column in landing['columns'] -%}{%- do declared.update({column[0]: column[1]}) -%}{%- endfor -%}
+    {%- set files = run_query(
+        "select source_file, columns_json from " ~ source('landing', 'staging_manifest')
+        ~ " where system = '" ~ landing.system ~ "' and entity = '" ~ landing.entity
+        ~ "' and status = 'staged' order by source_file") -%}
+    {%- for file in files.rows -%}
+        {%- set found = {} -%}
+        {%- for pair in fromjson(file[1]) -%}{%- do found.update({pair[0]: pair[1]}) -%}{%- endfor -%}
+        {%- if not found -%}{%- continue -%}{%- endif -%}  {#- an empty JSON-lines file has no schema -#}
+        {%- for name, type in declared.items() -%}
+            {%- if name not in found -%}
+                {{ exceptions.raise_compiler_error(
+                    "landing schema break in " ~ landing.system ~ "/" ~ landing.entity ~ ": file "
+                    ~ file[0] ~ " has no column '" ~ name ~ "' (declared in source landing."
+                    ~ source_node.name ~ "); fix the feed or ship a new declared schema") }}
+            {%- elif found[name] != type -%}
+                {{ exceptions.raise_compiler_error(
+                    "landing schema break in " ~ landing.system ~ "/" ~ landing.entity ~ ": file "
+                    ~ file[0] ~ " column '" ~ name ~ "' has type " ~ found[name] ~ ", declared "
+                    ~ type ~ " (source landing." ~ source_node.name ~ ")") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set additive = found.keys() | reject('in', declared.keys()) | list -%}
+        {%- if additive -%}
+            {% do exceptions.warn(
+                "landing schema drift (additive) in " ~ landing.system ~ "/" ~ landing.entity
+                ~ ": file " ~ file[0] ~ " adds column(s) " ~ additive | join(', ')
+                ~ "; kept in landed_record, not yet declared in source landing." ~ source_node.name) %}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}

@@ -1,0 +1,41 @@
+{#-
+    Expose the staged landing zone to dbt (on-run-start; idempotent).
+
+    `platform-tools landing stage` writes every landing file as Parquet under
+    `<staging root>/<system>/<entity>/ingest_date=<d>/` plus a manifest. This hook declares
+    one external table per table of the `landing` source, with an explicit schema so that a
+    system that has not landed anything yet reads as empty instead of failing. The staging
+    root is `var('landing_staging_root')`, by default `<lakehouse>/staging`.
+-#}
+{% macro landing_staging_root() %}
+    {{ return(var('landing_staging_root', none) or (gridunion_lakehouse() ~ '/staging')) }}
+{% endmacro %}
+
+
+{% macro landing_stage_tables() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set root = landing_staging_root() -%}
+    {%- set sources = graph.sources.values() | selectattr('source_name', 'equalto', 'landing') | list -%}
+    {%- if sources | length == 0 -%}{{ return('') }}{%- endif -%}
+    {% call statement('landing_schema', auto_begin=False) -%}
+        create schema if not exists {{ sources[0].schema }}
+    {%- endcall %}
+    {%- for node in sources -%}
+        {%- set landing = node.meta.get('landing', {}) -%}
+        {%- if node.name == 'staging_manifest' -%}
+            {%- set columns = 'system string, entity string, ingest_date string, source_file string, '
+                ~ 'source_bytes bigint, source_sha256 string, status string, error string, '
+                ~ 'row_count bigint, columns_json string, staged_at timestamp' -%}
+            {%- set location = root ~ '/_manifest' -%}
+        {%- else -%}
+            {%- set columns = '_source_file string, _ingest_date string, _row_number bigint, '
+                ~ '_record string, _parse_error string' -%}
+            {%- set location = root ~ '/' ~ landing['system'] ~ '/' ~ landing['entity'] -%}
+        {%- endif -%}
+        {% call statement('landing_table_' ~ node.name, auto_begin=False) -%}
+            create table if not exists {{ node.schema }}.{{ node.identifier }} ({{ columns }})
+            using parquet location '{{ location }}'
+        {%- endcall %}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}

@@ -1,0 +1,1 @@
+{{ bronze_from_landing('luxpower__meters') }}

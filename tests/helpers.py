@@ -1,0 +1,69 @@
+"""Shared helpers of the test suite: free ports, dbt and platform-tools subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FIXTURE_PROJECT = REPO / "tests" / "fixtures" / "mini_project"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def engine_env(lakehouse: Path, port: int, profiles_dir: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GRIDUNION_LAKEHOUSE=str(lakehouse),
+        GRIDUNION_ENGINE_PORT=str(port),
+        DBT_PROFILES_DIR=str(profiles_dir or REPO),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+        DBT_USE_COLORS="False",
+        PYTHONWARNINGS="ignore",
+    )
+    env.pop("GRIDUNION_TARGET", None)
+    return env
+
+
+def copy_fixture_project(destination: Path) -> Path:
+    """The fixture project with the platform's Sail overrides, ready to run."""
+    shutil.copytree(FIXTURE_PROJECT, destination)
+    for folder in ("system", "naming"):
+        shutil.copytree(REPO / "macros" / folder, destination / "macros" / folder)
+    shutil.copy(REPO / "profiles.yml", destination / "profiles.yml")
+    return destination
+
+
+def run(
+    command: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )
+
+
+def dbt(
+    project: Path, env: Mapping[str, str], *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return run([str(BIN / "dbt"), *args], cwd=project, env=env, timeout=timeout)
+
+
+def platform_tools(
+    env: Mapping[str, str], *args: str, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    return run([str(BIN / "platform-tools"), *args], cwd=cwd, env=env)
+
+
+def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"

@@ -1,0 +1,229 @@
+"""dbt-spark materializations on the embedded Sail engine, against the real engine and dbt CLI.
+
+The tests in this module share one fixture project, engine and lakehouse and run in file
+order: each step builds on the state the previous one left (as a user's successive builds do).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from deltalake import DeltaTable
+
+from platform_tools.engine import server
+from tests.helpers import assert_ok, dbt, platform_tools
+from tests.integration.conftest import MiniEngine
+
+pytestmark = pytest.mark.engine
+
+
+def rows(engine: MiniEngine, schema: str, table: str, version: int | None = None) -> list[dict[str, Any]]:
+    path = str(engine.table_path(schema, table))
+    table_obj = DeltaTable(path) if version is None else DeltaTable(path, version=version)
+    return sorted(table_obj.to_pyarrow_table().to_pylist(), key=lambda r: json.dumps(r, default=str))
+
+
+def sql(engine: MiniEngine, query: str) -> list[dict[str, Any]]:
+    """Query through a Spark Connect client of the shared session.
+
+    The client is never stopped: stopping a client ends the shared server-side session.
+    """
+    from platform_tools.engine.catalog import connect
+
+    session = connect(engine.config, new_client=True)
+    return [r.asDict() for r in session.sql(query).collect()]
+
+
+def run_results(engine: MiniEngine) -> dict[str, Any]:
+    return json.loads((engine.project / "target" / "run_results.json").read_text())
+
+
+def test_first_build_writes_valid_delta_tables(mini: MiniEngine) -> None:
+    result = dbt(mini.project, mini.env, "build")
+    assert_ok(result)
+    merged = rows(mini, "fixture_silver", "readings_merged")
+    assert [r["reading_id"] for r in merged] == [1, 2, 3]
+    assert {r["meter_id"] for r in merged} == {"m1", "m2"}
+    assert len(rows(mini, "fixture_reference", "tariffs")) == 3
+    assert len(rows(mini, "snapshots", "meters_snapshot")) == 2
+    # the notice about skipped statements is printed once per run
+    assert result.stdout.count("local engine (Sail)") == 1
+    # four dbt threads against one engine
+    assert "Concurrency: 4 threads" in result.stdout
+    threads = {r["thread_id"] for r in run_results(mini)["results"]}
+    assert len(threads) > 1
+
+
+def test_second_build_changes_nothing(mini: MiniEngine) -> None:
+    before = {
+        t: rows(mini, s, t)
+        for s, t in [
+            ("fixture_silver", "readings_merged"),
+            ("fixture_silver", "readings_appended"),
+            ("fixture_reference", "tariffs"),
+            ("snapshots", "meters_snapshot"),
+            ("fixture_silver", "meter_totals"),
+        ]
+    }
+    assert_ok(dbt(mini.project, mini.env, "build"))
+    after = {t: rows(mini, s, t) for s, t in [
+        ("fixture_silver", "readings_merged"),
+        ("fixture_silver", "readings_appended"),
+        ("fixture_reference", "tariffs"),
+        ("snapshots", "meters_snapshot"),
+        ("fixture_silver", "meter_totals"),
+    ]}
+    for table in ("readings_merged", "readings_appended", "tariffs", "meter_totals"):
+        assert after[table] == before[table], table
+    # the snapshot keeps one current row per meter and no new history
+    assert len(after["meters_snapshot"]) == 2
+
+
+def test_incremental_merge_and_append_add_only_new_rows(mini: MiniEngine) -> None:
+    assert_ok(dbt(mini.project, mini.env, "build", "--vars", "{readings_batch: 2}"))
+    merged = [r["reading_id"] for r in rows(mini, "fixture_silver", "readings_merged")]
+    appended = [r["reading_id"] for r in rows(mini, "fixture_silver", "readings_appended")]
+    assert sorted(merged) == [1, 2, 3, 4, 5, 6]
+    assert sorted(appended) == [1, 2, 3, 4, 5, 6]
+    # the merge strategy re-processed rows 2..3 (lookback) without duplicating them
+    assert len(merged) == len(set(merged))
+
+
+def test_view_is_queryable(mini: MiniEngine) -> None:
+    result = sql(mini, "select meter_id, total_kwh from fixture_silver.meter_totals_view order by meter_id")
+    assert [r["meter_id"] for r in result] == ["m1", "m2"]
+
+
+def test_changed_columns_rebuild_and_old_version_stays_readable(mini: MiniEngine) -> None:
+    path = mini.table_path("fixture_silver", "tariff_prices")
+    version_before = DeltaTable(str(path)).version()
+    model = mini.project / "models" / "tariff_prices.sql"
+    original = model.read_text()
+    model.write_text(
+        "select tariff_id, price_eur_per_kwh, price_eur_per_kwh * 100 as price_cents_per_kwh\n"
+        "from {{ ref('tariffs') }}\n"
+    )
+    try:
+        assert_ok(dbt(mini.project, mini.env, "build", "--select", "tariff_prices"))
+    finally:
+        model.write_text(original)
+    new_rows = rows(mini, "fixture_silver", "tariff_prices")
+    assert set(new_rows[0]) == {"tariff_id", "price_eur_per_kwh", "price_cents_per_kwh"}
+    old_rows = rows(mini, "fixture_silver", "tariff_prices", version=version_before)
+    assert set(old_rows[0]) == {"tariff_id", "country_code", "price_eur_per_kwh"}
+    # and through the engine, by path, with VERSION AS OF
+    via_sql = sql(mini, f"select * from delta.`{path}` version as of {version_before}")
+    assert {r["country_code"] for r in via_sql} == {"DE", "FR", "NL"}
+    assert_ok(dbt(mini.project, mini.env, "build", "--select", "tariff_prices"))
+
+
+@pytest.mark.parametrize(
+    ("bad_reading", "constraint"),
+    [("null_meter", "meter_id"), ("negative", "kwh_not_negative")],
+)
+def test_contract_violation_fails_and_keeps_previous_version(
+    mini: MiniEngine, bad_reading: str, constraint: str
+) -> None:
+    path = str(mini.table_path("fixture_silver", "contracted_readings"))
+    version_before = DeltaTable(path).version()
+    rows_before = rows(mini, "fixture_silver", "contracted_readings")
+    result = dbt(
+        mini.project, mini.env, "build", "--select", "contracted_readings",
+        "--vars", f"{{readings_batch: 2, bad_reading: {bad_reading}}}",
+    )
+    assert result.returncode != 0
+    assert constraint in result.stdout
+    assert DeltaTable(path).version() == version_before
+    assert rows(mini, "fixture_silver", "contracted_readings") == rows_before
+
+
+def test_insert_overwrite_is_refused_on_sail(mini: MiniEngine) -> None:
+    model = mini.project / "models" / "overwritten.sql"
+    model.write_text(
+        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\n"
+        "select 1 as id\n"
+    )
+    try:
+        result = dbt(mini.project, mini.env, "run", "--select", "overwritten")
+    finally:
+        model.unlink()
+    assert result.returncode != 0
+    assert "would replace the whole table on the local Sail engine" in result.stdout
+
+
+def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:
+    seed = mini.project / "seeds" / "meter_changes.csv"
+    original = seed.read_text()
+    seed.write_text(original.replace("m1,north,2024-01-01 00:00:00", "m1,east,2024-02-01 00:00:00"))
+    try:
+        assert_ok(dbt(mini.project, mini.env, "build", "--select", "meter_changes", "meters_snapshot"))
+    finally:
+        seed.write_text(original)
+    history = [r for r in rows(mini, "snapshots", "meters_snapshot") if r["meter_id"] == "m1"]
+    assert len(history) == 2
+    closed = [r for r in history if r["dbt_valid_to"] is not None]
+    current = [r for r in history if r["dbt_valid_to"] is None]
+    assert [r["region"] for r in closed] == ["north"]
+    assert [r["region"] for r in current] == ["east"]
+
+    assert_ok(platform_tools(mini.env, "engine", "down"))
+    assert not server.status(mini.config).running
+    assert_ok(platform_tools(mini.env, "engine", "up"))
+    after = sql(
+        mini,
+        "select region, dbt_valid_to is null as is_current from snapshots.meters_snapshot "
+        "where meter_id = 'm1' order by region",
+    )
+    assert after == [{"region": "east", "is_current": True}, {"region": "north", "is_current": False}]
+    # tables and views built before the restart are all back in the catalog
+    assert len(sql(mini, "select * from fixture_silver.readings_merged")) == 6
+    assert len(sql(mini, "select * from fixture_silver.meter_totals_view")) == 2
+
+
+def test_lost_session_catalog_is_rebuilt_on_next_connection(mini: MiniEngine) -> None:
+    """A new Spark Connect session (e.g. after Sail's idle timeout) starts with an empty catalog."""
+    env = dict(mini.env, GRIDUNION_SESSION_ID="0b5f2b55-2f1c-4d8e-9a59-6c2d2f9e0c01")
+    assert_ok(dbt(mini.project, env, "build", "--select", "meter_totals_view"))
+    result = dbt(mini.project, env, "show", "--inline", "select count(*) as n from fixture_silver.readings_merged")
+    assert_ok(result)
+    assert "6" in result.stdout
+
+
+def test_engine_killed_mid_build_then_rebuild_is_clean(mini: MiniEngine) -> None:
+    import subprocess
+    import signal
+    import os
+
+    from tests.helpers import BIN
+
+    process = subprocess.Popen(
+        [str(BIN / "dbt"), "build", "--vars", "{readings_batch: 3}"],
+        cwd=mini.project, env=mini.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if "START sql incremental model" in line:
+            status = server.status(mini.config)
+            assert status.pid is not None
+            os.kill(status.pid, signal.SIGKILL)
+            break
+    process.stdout.read()
+    assert process.wait(timeout=300) != 0
+    time.sleep(0.2)
+    assert_ok(dbt(mini.project, mini.env, "build", "--vars", "{readings_batch: 3}"))
+    merged = [r["reading_id"] for r in rows(mini, "fixture_silver", "readings_merged")]
+    appended = [r["reading_id"] for r in rows(mini, "fixture_silver", "readings_appended")]
+    assert sorted(merged) == list(range(1, 10))
+    assert sorted(appended) == list(range(1, 10))
+    assert len(rows(mini, "fixture_reference", "tariffs")) == 3
+
+
+def test_build_with_unknown_target_fails_with_one_line(mini: MiniEngine) -> None:
+    result = dbt(mini.project, mini.env, "build", "--target", "nope")
+    assert result.returncode != 0
+    assert "does not have a target named 'nope'" in result.stdout + result.stderr
