@@ -11,7 +11,9 @@ PT := $(BIN)/platform-tools
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install build test lint engine-up engine-down engine-status docs clean bench
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install build test chromium lint engine-up engine-down engine-status docs clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,12 +27,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the pinned dependencies (idempotent)
 
-build: install ## start the engine, land the demo data and run `dbt build` on the local target
-	$(PT) engine up
+build: install ## land the demo data, stage it and run `dbt build` on the embedded engine
+	$(PT) landing generate
+	$(PT) landing stage
 	$(DBT) build --target local
 
-test: install ## run the whole test suite against the real engine
-	$(BIN)/python -m pytest
+test: install chromium ## run the whole test suite against the real engine
+	$(BIN)/python -m pytest --basetemp=test-output/pytest
+
+chromium: ## install Debian's headless Chromium for the browser tests (if missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium package for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 lint: install ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check platform_tools dbt_gridunion tests benchmarks
@@ -46,5 +54,5 @@ engine-down: install ## stop the embedded engine (the lakehouse stays)
 engine-status: install ## is the engine running?
 	$(PT) engine status
 
-clean: ## remove dbt's target/ (not the lakehouse)
-	rm -rf target logs
+clean: ## remove dbt's target/ and test output (not the lakehouse)
+	rm -rf target logs test-output

@@ -48,14 +48,15 @@ def _set_invocation_env(key: str, value: str) -> None:
         return
     updated = {k: current[k] for k in current}
     updated[key] = value
-    context._env = type(current)(updated) if not isinstance(current, dict) else updated
+    factory: Any = type(current)
+    context._env = updated if isinstance(current, dict) else factory(updated)
 
 
 def local_engine_port(remote_url: str) -> int | None:
     """The port of a ``sc://`` URL that points at this machine, else ``None``."""
     if not remote_url.startswith("sc://"):
         return None
-    parsed = urlparse("http://" + remote_url[len("sc://"):].split(";")[0])
+    parsed = urlparse("http://" + remote_url[len("sc://") :].split(";")[0])
     if parsed.hostname not in _LOCAL_HOSTS:
         return None
     return parsed.port or 15002

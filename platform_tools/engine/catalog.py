@@ -223,11 +223,17 @@ def connect(cfg: EngineConfig, new_client: bool = False) -> SparkSession:
 
     builder = SparkSession.builder.remote(cfg.remote_url)
     session = builder.create() if new_client else builder.getOrCreate()
+    # Delta timestamps carry the writer's session time zone; every client of the shared
+    # session (dbt's profile too) uses UTC so that re-registered schemas match the logs.
+    session.conf.set("spark.sql.session.timeZone", "UTC")
     client = getattr(session, "client", None)
     if client is not None:
         client.set_retry_policies(
-            [DefaultPolicy(max_retries=5, initial_backoff=50, max_backoff=1000,
-                           backoff_multiplier=2.0)]
+            [
+                DefaultPolicy(
+                    max_retries=5, initial_backoff=50, max_backoff=1000, backoff_multiplier=2.0
+                )
+            ]
         )
     return session
 
@@ -258,8 +264,10 @@ def rebuild(spark: SparkSession, cfg: EngineConfig) -> RebuildReport:
                 f"create table if not exists {name} ({table.columns_ddl}) "
                 f"using delta location '{location}'"
             ).collect()
-        except Exception:
-            # the declared schema did not match the log exactly: register without one
+        except Exception as exc:
+            # the declared schema did not match the log exactly: register without one (the
+            # table is readable, but the catalog shows no columns until it is rebuilt)
+            report.problems.append(f"{table.schema}.{table.name}: {str(exc).splitlines()[0][:160]}")
             spark.sql(
                 f"create table if not exists {name} using delta location '{location}'"
             ).collect()

@@ -19,12 +19,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platform_tools.engine.config import SESSION_TIMEOUT_SECS, EngineConfig
 from platform_tools.errors import PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from platform_tools.engine.catalog import RebuildReport
 
 START_TIMEOUT_SECS = 60.0
 STOP_TIMEOUT_SECS = 15.0
@@ -40,14 +44,16 @@ class EngineStatus:
     lakehouse: str
     log_file: str
     started_at: str | None = None
+    catalog: str | None = None
 
     def describe(self) -> str:
         if not self.running:
             return f"engine is down (lakehouse {self.lakehouse}, port {self.port})"
-        return (
+        text = (
             f"engine is up: pid {self.pid}, sc://127.0.0.1:{self.port}, "
             f"lakehouse {self.lakehouse}, log {self.log_file}"
         )
+        return f"{text}\n{self.catalog}" if self.catalog else text
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -150,7 +156,7 @@ def _sail_executable() -> str:
     found = shutil.which("sail")
     if found is None:
         raise PlatformError(
-            "the Sail engine (`sail`, from the pysail package) is not installed; run `make install`",
+            "the Sail engine (`sail`, package pysail) is not installed; run `make install`",
             ExitCode.USAGE,
         )
     return found
@@ -171,13 +177,24 @@ def _spawn(cfg: EngineConfig) -> int:
     env.setdefault("SAIL_SPARK__SESSION_TIMEOUT_SECS", str(SESSION_TIMEOUT_SECS))
     env.setdefault("RUST_LOG", "warn")
     command = [
-        _sail_executable(), "spark", "server",
-        "--ip", cfg.host, "--port", str(cfg.port), "--directory", str(work_dir),
+        _sail_executable(),
+        "spark",
+        "server",
+        "--ip",
+        cfg.host,
+        "--port",
+        str(cfg.port),
+        "--directory",
+        str(work_dir),
     ]
     with open(cfg.log_file, "ab") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True,
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
     deadline = time.monotonic() + START_TIMEOUT_SECS
     while time.monotonic() < deadline:
@@ -227,12 +244,16 @@ def up(cfg: EngineConfig, rebuild_catalog: bool = True) -> EngineStatus:
                     indent=2,
                 )
             )
+        report = None
         if rebuild_catalog:
-            _ensure_catalog_or_restart(cfg, force=not current.running)
-    return status(cfg)
+            report = _ensure_catalog_or_restart(cfg, force=not current.running)
+    result = status(cfg)
+    if report is not None:
+        result = replace(result, catalog=report.describe())
+    return result
 
 
-def _ensure_catalog_or_restart(cfg: EngineConfig, force: bool) -> None:
+def _ensure_catalog_or_restart(cfg: EngineConfig, force: bool) -> RebuildReport | None:
     """Rebuild the catalog if needed; restart the engine once if its session was stopped.
 
     A client that calls ``SparkSession.stop()`` ends the shared server-side session for good
@@ -242,13 +263,13 @@ def _ensure_catalog_or_restart(cfg: EngineConfig, force: bool) -> None:
     from platform_tools.engine import catalog
 
     try:
-        catalog.ensure_catalog(cfg, force=force)
+        return catalog.ensure_catalog(cfg, force=force)
     except Exception as exc:
         if "is not running" not in str(exc):
             raise
         _stop(cfg)
         cfg.pid_file.write_text(f"{_spawn(cfg)}\n")
-        catalog.ensure_catalog(cfg, force=True)
+        return catalog.ensure_catalog(cfg, force=True)
 
 
 def ensure_running(cfg: EngineConfig | None = None) -> EngineStatus:

@@ -20,10 +20,14 @@ from tests.integration.conftest import MiniEngine
 pytestmark = pytest.mark.engine
 
 
-def rows(engine: MiniEngine, schema: str, table: str, version: int | None = None) -> list[dict[str, Any]]:
+def rows(
+    engine: MiniEngine, schema: str, table: str, version: int | None = None
+) -> list[dict[str, Any]]:
     path = str(engine.table_path(schema, table))
     table_obj = DeltaTable(path) if version is None else DeltaTable(path, version=version)
-    return sorted(table_obj.to_pyarrow_table().to_pylist(), key=lambda r: json.dumps(r, default=str))
+    return sorted(
+        table_obj.to_pyarrow_table().to_pylist(), key=lambda r: json.dumps(r, default=str)
+    )
 
 
 def sql(engine: MiniEngine, query: str) -> list[dict[str, Any]]:
@@ -69,13 +73,16 @@ def test_second_build_changes_nothing(mini: MiniEngine) -> None:
         ]
     }
     assert_ok(dbt(mini.project, mini.env, "build"))
-    after = {t: rows(mini, s, t) for s, t in [
-        ("fixture_silver", "readings_merged"),
-        ("fixture_silver", "readings_appended"),
-        ("fixture_reference", "tariffs"),
-        ("snapshots", "meters_snapshot"),
-        ("fixture_silver", "meter_totals"),
-    ]}
+    after = {
+        t: rows(mini, s, t)
+        for s, t in [
+            ("fixture_silver", "readings_merged"),
+            ("fixture_silver", "readings_appended"),
+            ("fixture_reference", "tariffs"),
+            ("snapshots", "meters_snapshot"),
+            ("fixture_silver", "meter_totals"),
+        ]
+    }
     for table in ("readings_merged", "readings_appended", "tariffs", "meter_totals"):
         assert after[table] == before[table], table
     # the snapshot keeps one current row per meter and no new history
@@ -93,7 +100,9 @@ def test_incremental_merge_and_append_add_only_new_rows(mini: MiniEngine) -> Non
 
 
 def test_view_is_queryable(mini: MiniEngine) -> None:
-    result = sql(mini, "select meter_id, total_kwh from fixture_silver.meter_totals_view order by meter_id")
+    result = sql(
+        mini, "select meter_id, total_kwh from fixture_silver.meter_totals_view order by meter_id"
+    )
     assert [r["meter_id"] for r in result] == ["m1", "m2"]
 
 
@@ -131,8 +140,13 @@ def test_contract_violation_fails_and_keeps_previous_version(
     version_before = DeltaTable(path).version()
     rows_before = rows(mini, "fixture_silver", "contracted_readings")
     result = dbt(
-        mini.project, mini.env, "build", "--select", "contracted_readings",
-        "--vars", f"{{readings_batch: 2, bad_reading: {bad_reading}}}",
+        mini.project,
+        mini.env,
+        "build",
+        "--select",
+        "contracted_readings",
+        "--vars",
+        f"{{readings_batch: 2, bad_reading: {bad_reading}}}",
     )
     assert result.returncode != 0
     assert constraint in result.stdout
@@ -159,7 +173,9 @@ def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:
     original = seed.read_text()
     seed.write_text(original.replace("m1,north,2024-01-01 00:00:00", "m1,east,2024-02-01 00:00:00"))
     try:
-        assert_ok(dbt(mini.project, mini.env, "build", "--select", "meter_changes", "meters_snapshot"))
+        assert_ok(
+            dbt(mini.project, mini.env, "build", "--select", "meter_changes", "meters_snapshot")
+        )
     finally:
         seed.write_text(original)
     history = [r for r in rows(mini, "snapshots", "meters_snapshot") if r["meter_id"] == "m1"]
@@ -177,7 +193,10 @@ def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:
         "select region, dbt_valid_to is null as is_current from snapshots.meters_snapshot "
         "where meter_id = 'm1' order by region",
     )
-    assert after == [{"region": "east", "is_current": True}, {"region": "north", "is_current": False}]
+    assert after == [
+        {"region": "east", "is_current": True},
+        {"region": "north", "is_current": False},
+    ]
     # tables and views built before the restart are all back in the catalog
     assert len(sql(mini, "select * from fixture_silver.readings_merged")) == 6
     assert len(sql(mini, "select * from fixture_silver.meter_totals_view")) == 2
@@ -187,21 +206,31 @@ def test_lost_session_catalog_is_rebuilt_on_next_connection(mini: MiniEngine) ->
     """A new Spark Connect session (e.g. after Sail's idle timeout) starts with an empty catalog."""
     env = dict(mini.env, GRIDUNION_SESSION_ID="0b5f2b55-2f1c-4d8e-9a59-6c2d2f9e0c01")
     assert_ok(dbt(mini.project, env, "build", "--select", "meter_totals_view"))
-    result = dbt(mini.project, env, "show", "--inline", "select count(*) as n from fixture_silver.readings_merged")
+    result = dbt(
+        mini.project,
+        env,
+        "show",
+        "--inline",
+        "select count(*) as n from fixture_silver.readings_merged",
+    )
     assert_ok(result)
     assert "6" in result.stdout
 
 
 def test_engine_killed_mid_build_then_rebuild_is_clean(mini: MiniEngine) -> None:
-    import subprocess
-    import signal
     import os
+    import signal
+    import subprocess
 
     from tests.helpers import BIN
 
     process = subprocess.Popen(
         [str(BIN / "dbt"), "build", "--vars", "{readings_batch: 3}"],
-        cwd=mini.project, env=mini.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=mini.project,
+        env=mini.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert process.stdout is not None
     output = []

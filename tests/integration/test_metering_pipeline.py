@@ -1,0 +1,261 @@
+"""The metering domain end to end on the real engine: landing → bronze → silver → gold.
+
+Everything is reconciled against the generator's truth files, never against what the pipeline
+computed. The module lands the first two days, builds, then lands the third day (with late
+arrivals for the earlier days) and builds incrementally, as production would.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deltalake import DeltaTable
+
+from platform_tools.engine import server
+from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
+from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_tools
+
+pytestmark = pytest.mark.engine
+
+DAYS = ["2024-10-26", "2024-10-27", "2024-10-28"]
+GENERATE = [
+    "landing",
+    "generate",
+    "--meters",
+    "80",
+    "--days",
+    "3",
+    "--start",
+    DAYS[0],
+    "--seed",
+    "7",
+]
+
+
+@dataclass
+class Pipeline:
+    lakehouse: Path
+    work: Path
+    env: dict[str, str]
+    port: int
+
+    def dbt(self, *args: str) -> Any:
+        return dbt(
+            REPO,
+            self.env,
+            *args,
+            "--target-path",
+            str(self.work / "target"),
+            "--log-path",
+            str(self.work / "logs"),
+        )
+
+    def rows(self, schema: str, table: str) -> list[dict[str, Any]]:
+        path = self.lakehouse / "warehouse" / schema / table
+        return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+
+    def truth(self, day: str) -> dict[str, Any]:
+        return json.loads((self.work / "landing_full" / "_truth" / f"{day}.json").read_text())
+
+    def land(self, days: list[str]) -> None:
+        """Copy the given ingest days from the full generated landing zone, then stage."""
+        source = self.work / "landing_full"
+        for day_dir in source.glob("*/*/ingest_date=*"):
+            if day_dir.name.split("=")[1] in days:
+                target = self.lakehouse / "landing" / day_dir.relative_to(source)
+                shutil.copytree(day_dir, target, dirs_exist_ok=True)
+        assert_ok(platform_tools(self.env, "landing", "stage"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    work = tmp_path_factory.mktemp("pipeline")
+    port = free_port()
+    lakehouse = work / "lakehouse"
+    env = engine_env(lakehouse, port)
+    result = Pipeline(lakehouse, work, env, port)
+    assert_ok(platform_tools(env, *GENERATE, "--out", str(work / "landing_full")))
+    result.land(DAYS[:2])
+    first = result.dbt("build")
+    assert_ok(first)
+    result.first_build_output = first.stdout  # type: ignore[attr-defined]
+    try:
+        yield result
+    finally:
+        server.down(EngineConfig(lakehouse=lakehouse, port=port, session_id=DEFAULT_SESSION_ID))
+
+
+def region_totals(pipeline: Pipeline) -> dict[tuple[str, str], Decimal]:
+    return {
+        (str(r["reading_date"]), r["region_code"]): r["consumption_kwh"]
+        for r in pipeline.rows("metering_gold", "fct_region_daily_consumption")
+    }
+
+
+def test_first_two_days_build_and_late_data_is_still_missing(pipeline: Pipeline) -> None:
+    gold = region_totals(pipeline)
+    assert {day for day, _ in gold} <= set(DAYS[:2])
+    # readings of the first days that land on day three are not there yet
+    late_for_day_one = sum(
+        Decimal(str(v)) for v in pipeline.truth(DAYS[0])["consumption_kwh_by_region"].values()
+    ) - sum(v for (day, _), v in gold.items() if day == DAYS[0])
+    assert late_for_day_one >= 0
+
+
+def test_third_day_lands_incrementally_and_matches_truth_exactly(pipeline: Pipeline) -> None:
+    meter_daily = pipeline.lakehouse / "warehouse" / "metering_gold" / "fct_meter_daily_consumption"
+    version_before = DeltaTable(str(meter_daily)).version()
+    pipeline.land(DAYS[2:])
+    assert_ok(pipeline.dbt("build"))
+    # the gold table was merged into, not rebuilt
+    history = DeltaTable(str(meter_daily)).history()
+    newer = [h for h in history if h["version"] > version_before]
+    assert newer and all("MERGE" in str(h.get("operation", "")).upper() for h in newer), newer
+    gold = region_totals(pipeline)
+    for day in DAYS:
+        expected = pipeline.truth(day)["consumption_kwh_by_region"]
+        for region, kwh in expected.items():
+            assert gold.get((day, region), Decimal("0.000")) == Decimal(str(kwh)).quantize(
+                Decimal("0.001")
+            ), (day, region)
+    assert {day for day, _ in gold} == set(DAYS)
+    # late arrivals really crossed into the third day's batch
+    late = [
+        r
+        for r in pipeline.rows("metering_silver", "slv_readings")
+        if str(r["ingest_date"]) == DAYS[2] and str(r["reading_date"]) < DAYS[2]
+    ]
+    assert late, "the generator's late arrivals should land on a later day"
+
+
+def test_meter_level_totals_match_truth(pipeline: Pipeline) -> None:
+    daily = {
+        (str(r["reading_date"]), r["meter_id"]): r["consumption_kwh"]
+        for r in pipeline.rows("metering_gold", "fct_meter_daily_consumption")
+    }
+    for day in DAYS:
+        for meter, kwh in pipeline.truth(day)["consumption_kwh_by_meter"].items():
+            assert daily.get((day, meter), Decimal("0.000")) == Decimal(str(kwh)).quantize(
+                Decimal("0.001")
+            ), (day, meter)
+    assert len(daily) == len(set(daily))
+
+
+def test_quarantine_counts_match_injected_faults_by_reason(pipeline: Pipeline) -> None:
+    quarantined = Counter(
+        (str(r["ingest_date"]), r["quarantine_reason"])
+        for r in pipeline.rows("metering_silver", "slv_readings_quarantine")
+    )
+    for day in DAYS:
+        faults = pipeline.truth(day)["faults_by_reason"]
+        for reason in (
+            "duplicate",
+            "superseded",
+            "negative",
+            "implausible",
+            "unknown_meter",
+            "unparsable",
+            "too_late",
+        ):
+            assert quarantined[(day, reason)] == faults[reason], (day, reason)
+    corrupt = {
+        r["source_file"]: r
+        for r in pipeline.rows("metering_bronze", "brz_landing__quarantined_files")
+    }
+    expected = {f for day in DAYS for f in pipeline.truth(day)["faults_by_reason"]["corrupt_files"]}
+    assert set(corrupt) == expected and expected
+    assert all("Parquet" in r["error_message"] for r in corrupt.values())
+
+
+def test_every_source_format_contributes(pipeline: Pipeline) -> None:
+    accepted = Counter(r["source_system"] for r in pipeline.rows("metering_silver", "slv_readings"))
+    assert set(accepted) == {"nordgrid", "electra", "dutchgrid", "luxpower"}
+    assert min(accepted.values()) > 100
+
+
+def test_dst_fall_back_day_maps_repeated_local_hour_to_two_utc_hours(pipeline: Pipeline) -> None:
+    readings = [
+        r
+        for r in pipeline.rows("metering_silver", "slv_readings")
+        if str(r["reading_date"]) == "2024-10-27" and r["source_system"] in ("electra", "luxpower")
+    ]
+    hours_per_meter: dict[str, set[Any]] = {}
+    for r in readings:
+        hours_per_meter.setdefault(r["meter_id"], set()).add(r["interval_start_at"])
+    assert hours_per_meter
+    # 25 local hours on the fall-back day are exactly the 24 UTC hours of the UTC day
+    assert all(len(hours) <= 24 for hours in hours_per_meter.values())
+    assert (
+        sum(1 for hours in hours_per_meter.values() if len(hours) == 24)
+        >= len(hours_per_meter) // 2
+    )
+    utc_hours = {h.hour for r in readings for h in [r["interval_start_at"]]}
+    assert {0, 1} <= utc_hours  # local 02:00 CEST = 00:00 UTC and 02:00 CET = 01:00 UTC
+
+
+def test_additive_schema_drift_is_reported_and_build_continues(pipeline: Pipeline) -> None:
+    output = pipeline.first_build_output  # type: ignore[attr-defined]
+    third = pipeline.dbt("build", "--select", "brz_nordgrid__readings")
+    assert_ok(third)
+    assert "landing schema drift (additive) in nordgrid/readings" in third.stdout
+    assert "quality_flag" in third.stdout
+    assert "landing schema drift" not in output  # the drift starts on the last day only
+
+
+def test_second_build_and_relanding_change_nothing(pipeline: Pipeline) -> None:
+    tables = [
+        ("metering_bronze", "brz_nordgrid__readings"),
+        ("metering_bronze", "brz_dutchgrid__readings"),
+        ("metering_silver", "slv_readings"),
+        ("metering_silver", "slv_readings_quarantine"),
+        ("metering_gold", "fct_meter_daily_consumption"),
+        ("metering_gold", "fct_region_daily_consumption"),
+        ("metering_gold", "dim_meters"),
+    ]
+
+    def snapshot() -> dict[str, Counter[str]]:
+        ignored = {"ingested_at", "last_ingested_at", "last_changed_on"}
+        return {
+            table: Counter(
+                json.dumps(
+                    {k: v for k, v in row.items() if k not in ignored}, default=str, sort_keys=True
+                )
+                for row in pipeline.rows(schema, table)
+            )
+            for schema, table in tables
+        }
+
+    before = snapshot()
+    assert_ok(pipeline.dbt("build"))
+    assert snapshot() == before
+    # re-land every day: regenerate the same files into the landing zone and stage again
+    assert_ok(platform_tools(pipeline.env, *GENERATE))
+    assert_ok(platform_tools(pipeline.env, "landing", "stage"))
+    assert_ok(pipeline.dbt("build"))
+    assert snapshot() == before
+
+
+def test_breaking_schema_change_fails_the_bronze_model_only(pipeline: Pipeline) -> None:
+    day = "2024-10-29"
+    bad = pipeline.lakehouse / "landing" / "nordgrid" / "readings" / f"ingest_date={day}"
+    bad.mkdir(parents=True)
+    (bad / f"readings_{day}.csv").write_text(
+        "meter_number,interval_start_utc,interval_minutes,sent_at_utc\n"
+        "DE1000000000,2024-10-29T00:00:00Z,60,2024-10-29T01:00:00Z\n"
+    )
+    assert_ok(platform_tools(pipeline.env, "landing", "stage"))
+    result = pipeline.dbt("run", "--select", "brz_nordgrid__readings", "brz_electra__readings")
+    assert result.returncode != 0
+    assert (
+        f"landing schema break in nordgrid/readings: file nordgrid/readings/ingest_date={day}/"
+        f"readings_{day}.csv has no column 'energy_kwh'" in result.stdout
+    )
+    assert "OK created sql incremental model metering_bronze.brz_electra__readings" in result.stdout
