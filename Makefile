@@ -40,10 +40,9 @@ chromium: ## install Debian's headless Chromium for the browser tests (if missin
 		echo "installing Debian's chromium package for the browser tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-lint: install ## ruff, mypy and sqlfluff
+lint: install ## ruff and mypy
 	$(BIN)/ruff check platform_tools dbt_gridunion tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/sqlfluff lint models macros snapshots tests/data_tests
 
 engine-up: install ## start the embedded engine and rebuild its catalog
 	$(PT) engine up

@@ -30,6 +30,7 @@ def engine_env(lakehouse: Path, port: int, profiles_dir: Path | None = None) -> 
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
         DBT_USE_COLORS="False",
         PYTHONWARNINGS="ignore",
+        GRIDUNION_PII_PEPPER="test-pepper-not-a-secret",
     )
     env.pop("GRIDUNION_TARGET", None)
     return env
