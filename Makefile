@@ -33,6 +33,7 @@ build: install ## land the demo data, stage it and run `dbt build` on the embedd
 	$(DBT) build --target local
 
 test: install chromium ## run the whole test suite against the real engine
+	@mkdir -p test-output
 	$(BIN)/python -m pytest --basetemp=test-output/pytest
 
 chromium: ## install Debian's headless Chromium for the browser tests (if missing)

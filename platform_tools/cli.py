@@ -20,6 +20,7 @@ from platform_tools.exit_codes import ExitCode
 # Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "platform_tools.engine.cli",
+    "platform_tools.landing.cli",
 )
 
 
