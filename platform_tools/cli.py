@@ -20,7 +20,12 @@ from platform_tools.exit_codes import ExitCode
 # Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "platform_tools.engine.cli",
+    "platform_tools.deps.cli",
+    "platform_tools.cost.cli",
+    "platform_tools.observe.cli",
+    "platform_tools.report.cli",
     "platform_tools.landing.cli",
+    "platform_tools.pr.cli",
 )
 
 

@@ -1,0 +1,541 @@
+"""``manifest.json`` (schema v12) as small frozen objects.
+
+Only what the platform tools use is kept. Every field is optional in practice: a manifest of
+any dbt project loads, with or without groups, ``meta``, exposures, versions, unit tests,
+semantic models or disabled nodes. Platform conventions read from ``meta`` (merged from the
+node's ``meta`` and ``config.meta``, the latter winning):
+
+``meta.domain``
+    the data domain (per-domain folders cascade it from ``dbt_project.yml``);
+``meta.layer``
+    ``bronze``, ``silver``, ``gold`` (or anything else, e.g. ``reference`` for seeds);
+``meta.tier``
+    business criticality, ``1`` (highest) to ``3``; see the observability severity mapping;
+``meta.sla.freshness_hours``
+    the freshness SLA of a model in hours;
+``meta.upstream_domains``
+    the other domains a model is declared to depend on;
+``meta.owner``
+    a team name used when the node has no dbt ``group``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from platform_tools.artifacts._io import as_dict, as_list, as_str, parse_artifact, read_bytes
+from platform_tools.artifacts.cache import cached_parse
+from platform_tools.errors import ArtifactError
+
+# Resource types that are tables or views built by dbt (and so have a team, a cost, a run).
+BUILDABLE_TYPES = frozenset({"model", "seed", "snapshot"})
+TEST_TYPES = frozenset({"test", "unit_test"})
+# Materializations without a table of their own in the warehouse.
+NON_TABLE_MATERIALIZATIONS = frozenset({"view", "ephemeral", "materialized_view"})
+
+
+def merged_meta(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``meta`` and ``config.meta`` of a node, the config winning (dbt mirrors them)."""
+    meta = dict(as_dict(raw.get("meta")))
+    meta.update(as_dict(as_dict(raw.get("config")).get("meta")))
+    return meta
+
+
+def parse_tier(value: Any) -> int | None:
+    """``meta.tier`` as an int: ``1``, ``"1"``, ``"tier1"`` and ``"tier-1"`` all give 1."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    return int(digits) if digits else None
+
+
+def parse_hours(value: Any) -> float | None:
+    """A positive number of hours, or ``None`` when unset or not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        return None
+    return hours if hours > 0 else None
+
+
+def _version(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column declared in a model's properties (not necessarily in the table)."""
+
+    name: str
+    description: str
+    data_type: str | None
+    constraints: tuple[str, ...]
+
+    @classmethod
+    def from_node(cls, name: str, raw: Mapping[str, Any]) -> Column:
+        constraints = tuple(
+            str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
+        )
+        return cls(
+            name=str(raw.get("name") or name),
+            description=str(raw.get("description") or ""),
+            data_type=as_str(raw.get("data_type")),
+            constraints=constraints,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A model, seed, snapshot, test, unit test, analysis or operation."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    package_name: str
+    original_file_path: str
+    patch_path: str | None
+    database: str | None
+    schema: str | None
+    alias: str | None
+    relation_name: str | None
+    group: str | None
+    access: str | None
+    materialized: str | None
+    enabled: bool
+    meta: Mapping[str, Any]
+    description: str
+    columns: tuple[Column, ...]
+    contract_enforced: bool
+    depends_on: tuple[str, ...]
+    version: str | None
+    latest_version: str | None
+    deprecation_date: str | None
+    tags: tuple[str, ...]
+    constraints: tuple[str, ...] = ()
+    test_name: str | None = None
+    column_name: str | None = None
+    attached_node: str | None = None
+    team: str | None = None
+    """The owning team: the dbt ``group``, else ``meta.owner`` (a name), else ``None``."""
+    domain: str | None = None
+    """``meta.domain``."""
+    layer: str | None = None
+    """``meta.layer``, lower case."""
+    tier: int | None = None
+    """``meta.tier`` as an int."""
+    sla_freshness_hours: float | None = None
+    """``meta.sla.freshness_hours`` (the documented SLA key)."""
+    upstream_domains: tuple[str, ...] = ()
+    """``meta.upstream_domains``: the other domains this node is declared to read."""
+
+    @classmethod
+    def from_node(cls, raw: Mapping[str, Any]) -> Node:
+        config = as_dict(raw.get("config"))
+        contract = as_dict(raw.get("contract")) or as_dict(config.get("contract"))
+        columns = tuple(
+            Column.from_node(name, col)
+            for name, col in as_dict(raw.get("columns")).items()
+            if isinstance(col, dict)
+        )
+        test_metadata = as_dict(raw.get("test_metadata"))
+        resource_type = str(raw.get("resource_type") or "")
+        attached = as_str(raw.get("attached_node"))
+        depends_on = tuple(str(n) for n in as_list(as_dict(raw.get("depends_on")).get("nodes")))
+        if resource_type == "unit_test" and attached is None and depends_on:
+            attached = depends_on[0]
+        enabled = config.get("enabled", True)
+        meta = merged_meta(raw)
+        group = as_str(raw.get("group")) or as_str(config.get("group"))
+        layer = as_str(meta.get("layer"))
+        upstream = meta.get("upstream_domains")
+        return cls(
+            unique_id=str(raw["unique_id"]),
+            name=str(raw.get("name") or raw["unique_id"]),
+            resource_type=resource_type,
+            package_name=str(raw.get("package_name") or ""),
+            original_file_path=str(raw.get("original_file_path") or raw.get("path") or ""),
+            patch_path=as_str(raw.get("patch_path")),
+            database=as_str(raw.get("database")),
+            schema=as_str(raw.get("schema")),
+            alias=as_str(raw.get("alias")) or as_str(raw.get("name")),
+            relation_name=as_str(raw.get("relation_name")),
+            group=group,
+            access=as_str(raw.get("access")) or as_str(config.get("access")),
+            materialized=as_str(config.get("materialized")),
+            enabled=bool(enabled) if enabled is not None else True,
+            meta=meta,
+            description=str(raw.get("description") or ""),
+            columns=columns,
+            contract_enforced=bool(contract.get("enforced", False)),
+            depends_on=depends_on,
+            version=_version(raw.get("version")),
+            latest_version=_version(raw.get("latest_version")),
+            deprecation_date=as_str(raw.get("deprecation_date")),
+            tags=tuple(str(t) for t in as_list(raw.get("tags"))),
+            constraints=tuple(
+                str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
+            ),
+            test_name=as_str(test_metadata.get("name")),
+            column_name=as_str(raw.get("column_name")),
+            attached_node=attached,
+            team=group or owner_team(meta.get("owner")),
+            domain=as_str(meta.get("domain")),
+            layer=layer.lower() if layer else None,
+            tier=parse_tier(meta.get("tier")),
+            sla_freshness_hours=parse_hours(as_dict(meta.get("sla")).get("freshness_hours")),
+            upstream_domains=(upstream,) if isinstance(upstream, str)
+            else tuple(str(v) for v in as_list(upstream)),
+        )
+
+    # platform conventions (resolved once, in from_node) are the fields after these
+    @property
+    def is_public(self) -> bool:
+        return self.access == "public"
+
+    @property
+    def has_table(self) -> bool:
+        """Whether dbt writes a table for this node (models, seeds, snapshots; not views)."""
+        return (
+            self.resource_type in BUILDABLE_TYPES
+            and (self.materialized or "table") not in NON_TABLE_MATERIALIZATIONS
+        )
+
+    @property
+    def label(self) -> str:
+        """The model name with its version, as people write it (``fct_x.v2``)."""
+        return f"{self.name}.v{self.version}" if self.version else self.name
+
+    @property
+    def location(self) -> str:
+        """The file to point a reviewer at: the SQL file, else the properties file."""
+        if self.original_file_path:
+            return self.original_file_path
+        return (self.patch_path or "").split("://", 1)[-1]
+
+
+def owner_team(value: Any) -> str | None:
+    """``meta.owner`` as a team name: a string, or the ``team``/``name`` of a mapping."""
+    if isinstance(value, dict):
+        return as_str(value.get("team")) or as_str(value.get("name"))
+    return as_str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    unique_id: str
+    source_name: str
+    name: str
+    schema: str | None
+    identifier: str | None
+    relation_name: str | None
+    original_file_path: str
+    meta: Mapping[str, Any]
+    loaded_at_field: str | None
+    has_freshness: bool
+
+    @classmethod
+    def from_node(cls, raw: Mapping[str, Any]) -> Source:
+        meta = dict(as_dict(raw.get("source_meta")))
+        meta.update(merged_meta(raw))
+        freshness = as_dict(raw.get("freshness")) or as_dict(
+            as_dict(raw.get("config")).get("freshness")
+        )
+        return cls(
+            unique_id=str(raw["unique_id"]),
+            source_name=str(raw.get("source_name") or ""),
+            name=str(raw.get("name") or ""),
+            schema=as_str(raw.get("schema")),
+            identifier=as_str(raw.get("identifier")) or as_str(raw.get("name")),
+            relation_name=as_str(raw.get("relation_name")),
+            original_file_path=str(raw.get("original_file_path") or ""),
+            meta=meta,
+            loaded_at_field=as_str(raw.get("loaded_at_field")),
+            has_freshness=bool(
+                as_dict(freshness.get("warn_after")).get("count")
+                or as_dict(freshness.get("error_after")).get("count")
+            ),
+        )
+
+    @property
+    def domain(self) -> str | None:
+        return as_str(self.meta.get("domain"))
+
+    @property
+    def team(self) -> str | None:
+        return as_str(self.meta.get("group")) or owner_team(self.meta.get("owner"))
+
+    @property
+    def label(self) -> str:
+        return f"{self.source_name}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    unique_id: str
+    name: str
+    label: str
+    type: str
+    maturity: str | None
+    url: str | None
+    owner_name: str | None
+    owner_email: str | None
+    original_file_path: str
+    meta: Mapping[str, Any]
+    depends_on: tuple[str, ...]
+
+    @classmethod
+    def from_node(cls, raw: Mapping[str, Any]) -> Exposure:
+        owner = as_dict(raw.get("owner"))
+        name = str(raw.get("name") or raw["unique_id"])
+        return cls(
+            unique_id=str(raw["unique_id"]),
+            name=name,
+            label=str(raw.get("label") or name),
+            type=str(raw.get("type") or ""),
+            maturity=as_str(raw.get("maturity")),
+            url=as_str(raw.get("url")),
+            owner_name=as_str(owner.get("name")),
+            owner_email=as_str(owner.get("email")),
+            original_file_path=str(raw.get("original_file_path") or ""),
+            meta=merged_meta(raw),
+            depends_on=tuple(
+                str(n) for n in as_list(as_dict(raw.get("depends_on")).get("nodes"))
+            ),
+        )
+
+    @property
+    def domain(self) -> str | None:
+        return as_str(self.meta.get("domain"))
+
+    @property
+    def declared_team(self) -> str | None:
+        """``meta.group``, ``meta.team`` or ``meta.owner``, when the exposure names its team."""
+        return (
+            as_str(self.meta.get("group"))
+            or as_str(self.meta.get("team"))
+            or owner_team(self.meta.get("owner"))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    unique_id: str
+    name: str
+    owner_name: str | None
+    owner_email: str | None
+    description: str
+    meta: Mapping[str, Any]
+
+    @classmethod
+    def from_node(cls, raw: Mapping[str, Any]) -> Group:
+        owner = as_dict(raw.get("owner"))
+        return cls(
+            unique_id=str(raw.get("unique_id") or f"group.{raw['name']}"),
+            name=str(raw["name"]),
+            owner_name=as_str(owner.get("name")),
+            owner_email=as_str(owner.get("email")),
+            description=str(raw.get("description") or ""),
+            meta=as_dict(as_dict(raw.get("config")).get("meta")),
+        )
+
+    @property
+    def has_owner(self) -> bool:
+        return bool(self.owner_name or self.owner_email)
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestMetadata:
+    schema_version: str
+    dbt_version: str
+    invocation_id: str | None
+    generated_at: str | None
+    project_name: str | None
+    adapter_type: str | None
+
+    @classmethod
+    def from_node(cls, raw: Mapping[str, Any]) -> ManifestMetadata:
+        return cls(
+            schema_version=str(raw.get("dbt_schema_version") or ""),
+            dbt_version=str(raw.get("dbt_version") or ""),
+            invocation_id=as_str(raw.get("invocation_id")),
+            generated_at=as_str(raw.get("generated_at")),
+            project_name=as_str(raw.get("project_name")),
+            adapter_type=as_str(raw.get("adapter_type")),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Manifest:
+    """The parts of a dbt manifest the platform tools read.
+
+    ``nodes`` holds every enabled node, unit tests included (resource type ``unit_test``);
+    ``disabled`` holds the first disabled variant of each disabled unique id.
+    """
+
+    path: Path
+    metadata: ManifestMetadata
+    nodes: Mapping[str, Node]
+    sources: Mapping[str, Source]
+    exposures: Mapping[str, Exposure]
+    groups: Mapping[str, Group]
+    disabled: Mapping[str, Node]
+    semantic_model_count: int = 0
+    metric_count: int = 0
+    _children: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def invocation_id(self) -> str | None:
+        return self.metadata.invocation_id
+
+    def models(self) -> Iterator[Node]:
+        return (n for n in self.nodes.values() if n.resource_type == "model")
+
+    def buildable(self) -> Iterator[Node]:
+        """Models, seeds and snapshots."""
+        return (n for n in self.nodes.values() if n.resource_type in BUILDABLE_TYPES)
+
+    def tests(self) -> Iterator[Node]:
+        return (n for n in self.nodes.values() if n.resource_type in TEST_TYPES)
+
+    def group_owner(self, team: str | None) -> Group | None:
+        return self.groups.get(team) if team else None
+
+    def children(self) -> dict[str, tuple[str, ...]]:
+        """Direct dependents of every node and source: nodes and exposures (computed once)."""
+        if not self._children:
+            children: dict[str, list[str]] = {}
+            for node in self.nodes.values():
+                for parent in node.depends_on:
+                    children.setdefault(parent, []).append(node.unique_id)
+            for exposure in self.exposures.values():
+                for parent in exposure.depends_on:
+                    children.setdefault(parent, []).append(exposure.unique_id)
+            self._children.update({k: tuple(v) for k, v in children.items()})
+        return self._children
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: Path) -> Manifest:
+        current = "metadata"
+        try:
+            metadata = ManifestMetadata.from_node(as_dict(data.get("metadata")))
+            nodes: dict[str, Node] = {}
+            for current, raw in as_dict(data.get("nodes")).items():
+                nodes[current] = Node.from_node(raw)
+            for current, raw in as_dict(data.get("unit_tests")).items():
+                nodes[current] = Node.from_node(raw)
+            sources = {}
+            for current, raw in as_dict(data.get("sources")).items():
+                sources[current] = Source.from_node(raw)
+            exposures = {}
+            for current, raw in as_dict(data.get("exposures")).items():
+                exposures[current] = Exposure.from_node(raw)
+            groups = {}
+            for current, raw in as_dict(data.get("groups")).items():
+                group = Group.from_node(raw if "name" in raw else {**raw, "name": current})
+                groups[group.name] = group
+            disabled: dict[str, Node] = {}
+            for current, variants in as_dict(data.get("disabled")).items():
+                first = next((v for v in as_list(variants) if isinstance(v, dict)), None)
+                if first is not None and "unique_id" in first:
+                    disabled[current] = Node.from_node(first)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ArtifactError(
+                f"{path}: unexpected structure at {current!r} ({type(exc).__name__}: {exc}); "
+                "regenerate the manifest with dbt"
+            ) from None
+        return cls(
+            path=path,
+            metadata=metadata,
+            nodes=nodes,
+            sources=sources,
+            exposures=exposures,
+            groups=groups,
+            disabled=disabled,
+            semantic_model_count=len(as_dict(data.get("semantic_models"))),
+            metric_count=len(as_dict(data.get("metrics"))),
+        )
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Load and check ``manifest.json`` (v12), through the parse cache for large files."""
+    raw = read_bytes(path, "manifest")
+    return cached_parse(
+        path,
+        raw,
+        lambda: Manifest.from_dict(parse_artifact(path, raw, "manifest"), path),
+        _manifest_to_slim,
+        lambda slim: _manifest_from_slim(slim, path),
+    )
+
+
+# slim form for the parse cache ------------------------------------------------------------
+_NODE_FIELDS = tuple(f.name for f in fields(Node))
+_TUPLE_FIELDS = frozenset({"depends_on", "tags", "constraints", "upstream_domains"})
+
+
+def _node_row(node: Node) -> list[Any]:
+    row: list[Any] = []
+    for name in _NODE_FIELDS:
+        value = getattr(node, name)
+        if name == "columns":
+            value = [[c.name, c.description, c.data_type, list(c.constraints)] for c in value]
+        row.append(value)
+    return row
+
+
+_COLUMNS_AT = _NODE_FIELDS.index("columns")
+_TUPLES_AT = tuple(_NODE_FIELDS.index(name) for name in sorted(_TUPLE_FIELDS))
+
+
+def _node_from_row(row: list[Any]) -> Node:
+    row[_COLUMNS_AT] = tuple(Column(n, d, t, tuple(c)) for n, d, t, c in row[_COLUMNS_AT])
+    for index in _TUPLES_AT:
+        row[index] = tuple(row[index])
+    return Node(*row)
+
+
+def _row(obj: Any) -> list[Any]:
+    return [getattr(obj, f.name) for f in fields(obj)]
+
+
+def _manifest_to_slim(manifest: Manifest) -> dict[str, Any]:
+    return {
+        "metadata": _row(manifest.metadata),
+        "nodes": [_node_row(n) for n in manifest.nodes.values()],
+        "sources": [_row(s) for s in manifest.sources.values()],
+        "exposures": [_row(e) for e in manifest.exposures.values()],
+        "groups": [_row(g) for g in manifest.groups.values()],
+        "disabled": [[uid, _node_row(n)] for uid, n in manifest.disabled.items()],
+        "counts": [manifest.semantic_model_count, manifest.metric_count],
+    }
+
+
+def _manifest_from_slim(slim: Mapping[str, Any], path: Path) -> Manifest:
+    nodes = {row[0]: _node_from_row(row) for row in slim["nodes"]}
+    exposures = {}
+    for row in slim["exposures"]:
+        row[-1] = tuple(row[-1])
+        exposures[row[0]] = Exposure(*row)
+    groups = {row[1]: Group(*row) for row in slim["groups"]}
+    return Manifest(
+        path=path,
+        metadata=ManifestMetadata(*slim["metadata"]),
+        nodes=nodes,
+        sources={row[0]: Source(*row) for row in slim["sources"]},
+        exposures=exposures,
+        groups=groups,
+        disabled={uid: _node_from_row(row) for uid, row in slim["disabled"]},
+        semantic_model_count=int(slim["counts"][0]),
+        metric_count=int(slim["counts"][1]),
+    )

@@ -1,0 +1,1 @@
+"""platform-tools deps: cross-team dependency rules, team dependencies, breaking changes."""

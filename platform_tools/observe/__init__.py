@@ -1,0 +1,1 @@
+"""platform-tools observe: run history (record_run) and platform health against SLAs."""

@@ -1,0 +1,113 @@
+"""``platform-tools observe`` (health and SLAs) and ``platform-tools observe record``."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from platform_tools.artifacts.cli_common import (
+    add_common_arguments,
+    add_lakehouse_arguments,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
+    write_output,
+)
+from platform_tools.artifacts.run_results import load_unless_recorded
+from platform_tools.artifacts.settings import load_settings
+from platform_tools.artifacts.target import (
+    RUN_RESULTS,
+    Need,
+    add_target_dir_argument,
+    load_target,
+    resolve_target_dir,
+)
+from platform_tools.errors import UsageError
+from platform_tools.exit_codes import ExitCode
+from platform_tools.observe import health
+from platform_tools.observe.config import FAIL_ON, ObserveConfig
+from platform_tools.observe.formats import FORMATS, render
+from platform_tools.observe.history import load_history, record_run, runs_with_target
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "observe",
+        help="platform health and SLAs from the run history; `observe record` stores a run",
+        description=(
+            "Report run success rate, durations, tests by team, source and model freshness "
+            "against meta.sla.freshness_hours, volume anomalies and failures with the teams "
+            "and exposures they impact, with a status per domain and a P0-P3 priority per "
+            "issue. Reads the run history under <lakehouse>/_history (see `observe record`) "
+            "plus the target's run_results.json when it is not recorded yet. Exit 1 when a "
+            "domain is CRITICAL (see --fail-on)."
+        ),
+    )
+    add_common_arguments(parser, FORMATS)
+    add_lakehouse_arguments(parser)
+    parser.add_argument("--runs", type=int, default=None, metavar="N",
+                        help="recorded runs to analyse, most recent first (default 30)")
+    parser.add_argument("--now", default=None, metavar="ISO-TIME",
+                        help="evaluate freshness at this UTC time instead of now")
+    parser.add_argument("--fail-on", choices=FAIL_ON, default=None,
+                        help="exit 1 when a domain is CRITICAL (default), WARNING, or never")
+    parser.set_defaults(handler=handle_report)
+    actions = parser.add_subparsers(dest="action", metavar="[record]")
+    record = actions.add_parser(
+        "record",
+        help="record the run in the target directory into the run history (idempotent)",
+        description=(
+            "Store run_results.json and the manifest summary of the target directory under "
+            "<lakehouse>/_history/runs/<invocation_id>/, atomically. Re-recording an "
+            "invocation is a no-op; failed runs are recorded too."
+        ),
+    )
+    add_target_dir_argument(record)
+    add_lakehouse_arguments(record)
+    record.set_defaults(handler=handle_record)
+
+
+def handle_record(args: argparse.Namespace) -> ExitCode:
+    lakehouse = resolve_lakehouse(args.lakehouse)
+    result = record_run(
+        resolve_target_dir(args.target_dir),
+        resolve_history_dir(args),
+        warehouse=lakehouse / "warehouse",
+        strict=True,
+    )
+    print(result.describe())
+    return ExitCode.OK
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    moment = health.parse_time(value)
+    if moment is None:
+        raise UsageError(f"--now {value!r}: expected an ISO time such as 2026-01-05T06:00:00Z")
+    return moment
+
+
+@without_gc
+def handle_report(args: argparse.Namespace) -> ExitCode:
+    config = ObserveConfig.from_settings(load_settings(args.config)).with_overrides(
+        runs=args.runs, fail_on=args.fail_on
+    )
+    if config.runs < 1:
+        raise UsageError(f"--runs {config.runs}: expected a whole number >= 1")
+    now = parse_now(args.now)
+    target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP)
+    lakehouse = resolve_lakehouse(args.lakehouse)
+    history = load_history(resolve_history_dir(args), limit=config.runs)
+    run_results = load_unless_recorded(target.target_dir / RUN_RESULTS, target.manifest,
+                                       (r.invocation_id for r in history.runs))
+    runs = runs_with_target(history, run_results, target.manifest, target.target_dir,
+                            lakehouse / "warehouse")[-config.runs:]
+    report = health.run(target.manifest, runs, config, sources=target.sources, now=now)
+    write_output(render(report, args.format), args.output)
+    if config.fail_on == "critical" and report.worst == health.CRITICAL:
+        return ExitCode.FINDINGS
+    if config.fail_on == "warning" and report.worst != health.HEALTHY:
+        return ExitCode.FINDINGS
+    return ExitCode.OK

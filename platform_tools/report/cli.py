@@ -1,0 +1,79 @@
+"""``platform-tools report --out DIR``: one HTML page, a Markdown summary and a JSON file."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from platform_tools.artifacts.cli_common import (
+    add_lakehouse_arguments,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
+)
+from platform_tools.artifacts.manifest import load_manifest
+from platform_tools.artifacts.run_results import load_unless_recorded
+from platform_tools.artifacts.settings import load_settings
+from platform_tools.artifacts.target import (
+    RUN_RESULTS,
+    Need,
+    add_target_dir_argument,
+    load_target,
+    resolve_target_dir,
+)
+from platform_tools.cost.config import CostConfig
+from platform_tools.exit_codes import ExitCode
+from platform_tools.observe.cli import parse_now
+from platform_tools.observe.config import ObserveConfig
+from platform_tools.observe.history import load_history
+from platform_tools.report import build
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="self-contained HTML report of dependencies, cost and observability per team",
+        description=(
+            "Write DIR/report.html (one self-contained page: inline CSS and SVG charts, no "
+            "script, nothing fetched; opens from disk), DIR/report.md (a summary) and "
+            "DIR/report.json (everything) from the target's artifacts and the lakehouse's "
+            "tables and run history."
+        ),
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="directory to write report.html, report.md and report.json into")
+    add_target_dir_argument(parser)
+    add_lakehouse_arguments(parser)
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="configuration file (default: platform_tools.toml of the project)")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="MANIFEST",
+                        help="baseline manifest.json for the breaking-change section")
+    parser.add_argument("--now", default=None, metavar="ISO-TIME",
+                        help="evaluate freshness at this UTC time instead of now")
+    parser.set_defaults(handler=handle)
+
+
+@without_gc
+def handle(args: argparse.Namespace) -> ExitCode:
+    settings = load_settings(args.config)
+    now = parse_now(args.now)
+    history = load_history(
+        resolve_history_dir(args),
+        limit=ObserveConfig.from_settings(settings).runs,
+        within_days=CostConfig.from_settings(settings).period_days,
+    )
+    target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP)
+    run_results = load_unless_recorded(target.target_dir / RUN_RESULTS, target.manifest,
+                                       (r.invocation_id for r in history.runs))
+    target = replace(target, run_results=run_results)
+    baseline = None
+    if args.baseline is not None:
+        path = args.baseline / "manifest.json" if args.baseline.is_dir() else args.baseline
+        baseline = load_manifest(path)
+    warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
+    report = build.build(target, history, warehouse, settings, now=now, baseline=baseline)
+    paths = build.write(report, args.out)
+    print("\n".join(f"wrote {p}" for p in paths))
+    return ExitCode.OK

@@ -1,0 +1,1 @@
+"""Artifact builders, a synthetic project generator and GridUnion scenarios."""
