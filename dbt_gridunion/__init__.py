@@ -13,7 +13,11 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 3. starts the embedded engine on demand: the first connection that dbt-spark opens through
    the ``session`` method to a Spark Connect URL on this machine runs
    :func:`platform_tools.engine.ensure_running` (start if down, rebuild the catalog if the
-   session is new).
+   session is new); under sqlfluff (or ``GRIDUNION_OFFLINE=1``) it opens an offline
+   connection instead, so linting needs no engine;
+4. records the results of every ``build``/``run``/``test``/``seed``/``snapshot`` into the
+   lakehouse run history at exit (``GRIDUNION_RECORD_RUNS=0`` turns it off), for
+   ``platform-tools observe``.
 
 It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
 """
@@ -22,9 +26,11 @@ from __future__ import annotations
 
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
+from dbt_gridunion.run_history import install_run_recorder
 
 install_domain_method()
 set_default_lakehouse()
 install_engine_hook()
+install_run_recorder()
 
 plugins: list[type] = []

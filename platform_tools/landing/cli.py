@@ -11,16 +11,13 @@ from typing import Any
 from platform_tools.engine.config import EngineConfig
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
-from platform_tools.landing.generator import (
+from platform_tools.landing.defaults import (
     DEFAULT_DAYS,
     DEFAULT_FAULT_RATE,
     DEFAULT_METERS,
     DEFAULT_SEED,
     DEFAULT_START,
-    GenerateParams,
-    generate,
 )
-from platform_tools.landing.stage import stage
 
 STAGING_DIR_NAME = "staging"
 
@@ -118,6 +115,8 @@ def register(subparsers: Any) -> None:
 
 
 def _generate(args: argparse.Namespace) -> ExitCode:
+    from platform_tools.landing.generator import GenerateParams, generate  # numpy: import late
+
     params = GenerateParams(
         meters=args.meters,
         days=args.days,
@@ -147,6 +146,8 @@ def _generate(args: argparse.Namespace) -> ExitCode:
 
 
 def _stage(args: argparse.Namespace) -> ExitCode:
+    from platform_tools.landing.stage import stage  # pyarrow: import late
+
     landing = args.landing
     staging = args.staging
     if landing is None or staging is None:

@@ -34,6 +34,13 @@ import numpy as np
 
 from platform_tools.errors import UsageError
 from platform_tools.landing.arrowtext import atomic_write_bytes
+from platform_tools.landing.defaults import (  # re-exported for callers
+    DEFAULT_DAYS,
+    DEFAULT_FAULT_RATE,
+    DEFAULT_METERS,
+    DEFAULT_SEED,
+    DEFAULT_START,
+)
 from platform_tools.landing.formats import (
     DIALECTS,
     MASTER_ENTITIES,
@@ -54,11 +61,6 @@ from platform_tools.landing.truth import (
     truth_file_name,
 )
 
-DEFAULT_METERS: Final[int] = 200
-DEFAULT_DAYS: Final[int] = 3
-DEFAULT_START: Final[date] = date(2024, 10, 26)
-DEFAULT_SEED: Final[int] = 42
-DEFAULT_FAULT_RATE: Final[float] = 0.01
 MIN_METERS: Final[int] = 10
 MAX_METERS: Final[int] = 50_000_000
 MAX_DAYS: Final[int] = 366

@@ -259,3 +259,27 @@ def test_breaking_schema_change_fails_the_bronze_model_only(pipeline: Pipeline) 
         f"readings_{day}.csv has no column 'energy_kwh'" in result.stdout
     )
     assert "OK created sql incremental model metering_bronze.brz_electra__readings" in result.stdout
+
+
+def test_every_dbt_run_is_in_the_history_and_the_tools_report_on_it(pipeline: Pipeline) -> None:
+    """Runs after the failing build above: the failed run is in the history too."""
+    runs = sorted((pipeline.lakehouse / "_history" / "runs").iterdir())
+    # builds: days 1-2, day 3, drift check, twice in the idempotency test, the failing run
+    assert len(runs) >= 6
+    statuses = set()
+    for run in runs:
+        results = json.loads((run / "run_results.json").read_text())
+        statuses.update(r["status"] for r in results["results"])
+    assert "error" in statuses and "success" in statuses
+    target = str(pipeline.work / "target")
+    for command in (
+        ["deps"],
+        ["cost"],
+        ["observe"],
+        ["report", "--out", str(pipeline.work / "report")],
+    ):
+        result = platform_tools(pipeline.env, *command, "--target-dir", target)
+        assert result.returncode in (0, 1), (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stdout.strip() or command[0] == "report"
+    assert (pipeline.work / "report" / "report.html").is_file()
