@@ -27,7 +27,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the pinned dependencies (idempotent)
 
+LAKEHOUSE := $(or $(GRIDUNION_LAKEHOUSE),$(CURDIR)/.lakehouse)
+PEPPER_FILE := $(LAKEHOUSE)/_secrets/pii_pepper
+
 build: install ## land the demo data, stage it and run `dbt build` on the embedded engine
+	@test -s $(PEPPER_FILE) || { mkdir -p $(dir $(PEPPER_FILE)) && umask 077 && \
+		$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(PEPPER_FILE); }
 	$(PT) landing generate
 	$(PT) landing stage
 	$(DBT) build --target local

@@ -14,9 +14,32 @@ _lock = threading.Lock()
 _checked_urls: set[str] = set()
 
 
+PEPPER_FILE = Path("_secrets") / "pii_pepper"
+
+
+def load_dev_pepper() -> None:
+    """Use the lakehouse's development pepper when ``GRIDUNION_PII_PEPPER`` is not set.
+
+    `make build` creates ``<lakehouse>/_secrets/pii_pepper`` (random, mode 600) once, so local
+    pseudonyms are keyed and stable across builds; production sets the variable from its
+    secret store and never has this file.
+    """
+    lakehouse = os.environ.get("GRIDUNION_LAKEHOUSE")
+    if os.environ.get("GRIDUNION_PII_PEPPER") or not lakehouse:
+        return
+    try:
+        pepper = (Path(lakehouse) / PEPPER_FILE).read_text().strip()
+    except OSError:
+        return
+    if pepper:
+        os.environ["GRIDUNION_PII_PEPPER"] = pepper
+        _set_invocation_env("GRIDUNION_PII_PEPPER", pepper)
+
+
 def set_default_lakehouse() -> None:
     """Set ``GRIDUNION_LAKEHOUSE`` to ``<project>/.lakehouse`` when the user has not."""
     if os.environ.get("GRIDUNION_LAKEHOUSE"):
+        load_dev_pepper()
         return
     project_dir: str | None = None
     try:
@@ -31,6 +54,7 @@ def set_default_lakehouse() -> None:
     lakehouse = str(base / ".lakehouse")
     os.environ["GRIDUNION_LAKEHOUSE"] = lakehouse
     _set_invocation_env("GRIDUNION_LAKEHOUSE", lakehouse)
+    load_dev_pepper()
 
 
 def _set_invocation_env(key: str, value: str) -> None:
