@@ -263,13 +263,14 @@ def test_breaking_schema_change_fails_the_bronze_model_only(pipeline: Pipeline) 
 
 def test_every_dbt_run_is_in_the_history_and_the_tools_report_on_it(pipeline: Pipeline) -> None:
     """Runs after the failing build above: the failed run is in the history too."""
-    runs = sorted((pipeline.lakehouse / "_history" / "runs").iterdir())
+    from platform_tools.observe.history import load_history
+
+    history = load_history(pipeline.lakehouse / "_history")
+    assert not history.problems
     # builds: days 1-2, day 3, drift check, twice in the idempotency test, the failing run
-    assert len(runs) >= 6
-    statuses = set()
-    for run in runs:
-        results = json.loads((run / "run_results.json").read_text())
-        statuses.update(r["status"] for r in results["results"])
+    assert len(history.runs) >= 6
+    assert len({run.invocation_id for run in history.runs}) == len(history.runs)
+    statuses = {status for run in history.runs for status in run.columns["status"]}
     assert "error" in statuses and "success" in statuses
     target = str(pipeline.work / "target")
     for command in (
