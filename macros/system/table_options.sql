@@ -71,3 +71,19 @@
     {%- endif -%}
     {{ return(properties) }}
 {% endmacro %}
+
+
+{% macro spark__get_select_subquery(sql) %}
+    {#-
+        Override of dbt's `default__get_select_subquery` (the contract-ordered select).
+
+        Why: Sail evaluates write-time CHECK constraints in the same filter as the query's own
+        WHERE/HAVING/join conditions, so a row the model filters out can still fail a
+        constraint. A LIMIT is a barrier its optimizer does not push that check through; the
+        limit is the largest BIGINT, so no row is ever cut.
+    -#}
+    {{ dbt.default__get_select_subquery(sql) }}
+    {%- if gridunion_on_sail() %}
+    limit 9223372036854775807
+    {%- endif %}
+{%- endmacro %}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port
+from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_tools
 
 GENERIC_TESTS = {
     "row_count_in_range",
@@ -20,14 +21,31 @@ GENERIC_TESTS = {
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def parsed_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("parse")
     env = engine_env(work / "lakehouse", free_port())
     result = dbt(
         REPO, env, "parse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")
     )
     assert_ok(result)
-    return json.loads((work / "target" / "manifest.json").read_text())
+    return work / "target"
+
+
+@pytest.fixture(scope="module")
+def manifest(parsed_target: Path) -> dict[str, Any]:
+    return json.loads((parsed_target / "manifest.json").read_text())
+
+
+def test_cross_team_dependency_checks_pass_on_the_project(parsed_target: Path) -> None:
+    """Every cross-domain read is declared, public, layered right and cycle-free."""
+    result = platform_tools(
+        engine_env(parsed_target.parent / "lakehouse", free_port()),
+        "deps",
+        "--target-dir",
+        str(parsed_target),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "passed: 0 error(s)" in result.stdout
 
 
 def expected_severity(tier: int) -> str:

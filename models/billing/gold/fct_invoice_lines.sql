@@ -1,0 +1,31 @@
+-- Invoice lines: one per meter and UTC day that can be billed, consumption x the price of
+-- the contract's tariff valid that day (pricing in slv_consumption_priced). Amounts are
+-- exact (kWh with 3 decimals x EUR/kWh with 4 decimals = 7 decimals); rounding to cents
+-- happens once per invoice. Rebuilt as a whole, so a corrected tariff re-prices every day
+-- it covers.
+--
+-- The billable rows are selected in silver (slv_invoice_lines), not here: on the local
+-- engine the contract's CHECK constraints are evaluated before a WHERE clause of the same
+-- statement, so a filter that removes null rows would still fail the not_null constraints.
+with
+
+invoice_lines as (
+    select * from {{ ref('slv_invoice_lines') }}
+)
+
+select
+    meter_id,
+    reading_date,
+    billing_period,
+    customer_key,
+    contract_id,
+    supply_point_id,
+    tariff_code,
+    tariff_valid_from,
+    country_code,
+    region_code,
+    source_system,
+    consumption_kwh,
+    price_eur_per_kwh,
+    amount_eur
+from invoice_lines

@@ -1,0 +1,24 @@
+-- Monthly energy report to DE (Bundesnetzagentur): per grid region and month,
+-- energy delivered and billed, metered supply points and supplied customers.
+with
+
+regional_months as (
+    select * from {{ ref('slv_regional_monthly_energy') }}
+)
+
+select
+    reporting_period,
+    region_code,
+    region_name,
+    country_code,
+    regulator_code,
+    cast(delivered_kwh / 1000 as decimal(18, 6)) as delivered_mwh,
+    days_reported,
+    peak_daily_meter_count,
+    metered_supply_points,
+    supplied_points,
+    supplied_customers,
+    cast(billed_kwh / 1000 as decimal(18, 6)) as billed_mwh,
+    cast(round(billed_amount_eur, 2) as decimal(18, 2)) as billed_revenue_eur
+from regional_months
+where regulator_code = 'BNetzA'
