@@ -210,31 +210,40 @@ def existing_time(item: LakehouseTable | RegistryEntry) -> dt.datetime:
     return item.committed_at if isinstance(item, LakehouseTable) else item.recorded_at
 
 
+_clients: dict[str, SparkSession] = {}
+
+
 def connect(cfg: EngineConfig, new_client: bool = False) -> SparkSession:
     """A Spark Connect client of the shared session, failing fast when the engine is gone.
 
     pyspark's default retry policy waits up to ten minutes for a server that went away; a
     local engine that died is not coming back by itself, so clients give up after about two
-    seconds and the next command restarts it. The default client of a process (``getOrCreate``)
-    is the one dbt-spark's ``session`` method reuses.
+    seconds and the next command restarts it. One client is kept per engine URL (pyspark's
+    ``getOrCreate`` would hand back a client of another engine started earlier in the same
+    process); the newest becomes the process default, which dbt-spark's ``session`` method
+    reuses.
     """
     from pyspark.sql import SparkSession
     from pyspark.sql.connect.client.retries import DefaultPolicy
 
-    builder = SparkSession.builder.remote(cfg.remote_url)
-    session = builder.create() if new_client else builder.getOrCreate()
+    url = cfg.remote_url
+    session = None if new_client else _clients.get(url)
+    if session is None:
+        session = SparkSession.builder.remote(url).create()
+        client = getattr(session, "client", None)
+        if client is not None:
+            client.set_retry_policies(
+                [
+                    DefaultPolicy(
+                        max_retries=5, initial_backoff=50, max_backoff=1000, backoff_multiplier=2.0
+                    )
+                ]
+            )
+        if not new_client:
+            _clients[url] = session
     # Delta timestamps carry the writer's session time zone; every client of the shared
     # session (dbt's profile too) uses UTC so that re-registered schemas match the logs.
     session.conf.set("spark.sql.session.timeZone", "UTC")
-    client = getattr(session, "client", None)
-    if client is not None:
-        client.set_retry_policies(
-            [
-                DefaultPolicy(
-                    max_retries=5, initial_backoff=50, max_backoff=1000, backoff_multiplier=2.0
-                )
-            ]
-        )
     return session
 
 
