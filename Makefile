@@ -61,3 +61,19 @@ engine-status: install ## is the engine running?
 
 clean: ## remove dbt's target/ and test output (not the lakehouse)
 	rm -rf target logs test-output
+
+# -- pull requests and discovery (docs/pull_requests.md) ---------------------------------------
+.PHONY: pr-check catalog
+
+pr-check: install ## offline pull-request checks of .pre-commit-config.yaml on the change (BASE=ref, ALL=1)
+	$(PT) pr-check $(if $(BASE),--base $(BASE)) $(if $(ALL),--all-files)
+
+docs: install ## generate the dbt docs site (after `make build`) and serve it on a free port (DOCS_PORT)
+	$(DBT) docs generate
+	@port=$${DOCS_PORT:-$$($(BIN)/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}; \
+		echo "docs site: http://127.0.0.1:$$port/ (Ctrl-C stops the server)"; \
+		$(DBT) docs serve --port $$port --no-browser
+
+catalog: install ## regenerate docs/catalog.md (and target/site/catalog.html) from the manifest and run history
+	$(DBT) parse --quiet
+	$(PT) catalog --out target/site --markdown docs/catalog.md --docs-url index.html

@@ -132,6 +132,13 @@ def offline_mode() -> bool:
     return os.environ.get("GRIDUNION_OFFLINE") == "1" or "sqlfluff" in sys.modules
 
 
+def use_placeholder_pepper() -> None:
+    """Offline (lint) compilation needs some pepper to render pseudonyms; never a real one."""
+    if not os.environ.get("GRIDUNION_PII_PEPPER"):
+        os.environ["GRIDUNION_PII_PEPPER"] = "offline-placeholder-not-a-secret"
+        _set_invocation_env("GRIDUNION_PII_PEPPER", os.environ["GRIDUNION_PII_PEPPER"])
+
+
 class _OfflineCursor:
     description: list[Any] = []
 
@@ -155,6 +162,7 @@ class _OfflineConnection:
 
 def open_offline(connection: Any) -> Any:
     """Give dbt-spark's ``session`` method a connection that needs no engine."""
+    use_placeholder_pepper()
     from dbt.adapters.contracts.connection import ConnectionState
     from dbt.adapters.spark.session import SessionConnectionWrapper
 

@@ -5,7 +5,9 @@ with
 
 nordgrid as (
     select
-        source_system, ingest_date, source_row_number,
+        source_system,
+        ingest_date,
+        source_row_number,
         'DE' as country_code,
         meter_number as local_meter_code,
         meter_ean as meter_id,
@@ -19,7 +21,9 @@ nordgrid as (
 
 electra as (
     select
-        source_system, ingest_date, source_row_number,
+        source_system,
+        ingest_date,
+        source_row_number,
         'FR' as country_code,
         prm as local_meter_code,
         ean as meter_id,
@@ -33,7 +37,9 @@ electra as (
 
 dutchgrid as (
     select
-        source_system, ingest_date, source_row_number,
+        source_system,
+        ingest_date,
+        source_row_number,
         'NL' as country_code,
         ean as local_meter_code,
         ean as meter_id,
@@ -47,7 +53,9 @@ dutchgrid as (
 
 luxpower as (
     select
-        source_system, ingest_date, source_row_number,
+        source_system,
+        ingest_date,
+        source_row_number,
         'LU' as country_code,
         zaehler as local_meter_code,
         ean as meter_id,

@@ -35,7 +35,7 @@ checked as (
     from parsed
     left join meters
         on parsed.source_system = meters.source_system
-        and parsed.local_meter_code = meters.local_meter_code
+            and parsed.local_meter_code = meters.local_meter_code
 ),
 
 ranked as (

@@ -9,7 +9,12 @@ with
 
 nordgrid as (
     select
-        source_system, source_file, ingest_date, source_row_number, parse_error, ingested_at,
+        source_system,
+        source_file,
+        ingest_date,
+        source_row_number,
+        parse_error,
+        ingested_at,
         meter_number as local_meter_code,
         try_to_timestamp(interval_start_utc) as interval_start_at,
         try_cast(interval_minutes as int) as interval_minutes,
@@ -20,7 +25,12 @@ nordgrid as (
 
 electra as (
     select
-        source_system, source_file, ingest_date, source_row_number, parse_error, ingested_at,
+        source_system,
+        source_file,
+        ingest_date,
+        source_row_number,
+        parse_error,
+        ingested_at,
         prm as local_meter_code,
         try_to_timestamp(
             concat(horodatage, case saison when 'E' then '+02:00' when 'H' then '+01:00' end),
@@ -34,7 +44,12 @@ electra as (
 
 dutchgrid as (
     select
-        source_system, source_file, ingest_date, source_row_number, parse_error, ingested_at,
+        source_system,
+        source_file,
+        ingest_date,
+        source_row_number,
+        parse_error,
+        ingested_at,
         ean as local_meter_code,
         try_to_timestamp(period_start) as interval_start_at,
         try_cast(period_minutes as int) as interval_minutes,
@@ -45,7 +60,12 @@ dutchgrid as (
 
 luxpower as (
     select
-        source_system, source_file, ingest_date, source_row_number, parse_error, ingested_at,
+        source_system,
+        source_file,
+        ingest_date,
+        source_row_number,
+        parse_error,
+        ingested_at,
         zaehler as local_meter_code,
         try_to_timestamp(concat(datum, ' ', uhrzeit, utc_offset), 'dd.MM.yyyy HH:mmXXX')
             as interval_start_at,

@@ -1,0 +1,290 @@
+"""The contract and ownership gate of a change (``platform-tools pr-contracts``).
+
+1. ``dbt parse`` of the work tree into ``target/pr_check/current`` (its ``manifest.json`` is
+   also what the dbt-checkpoint hooks read, so this hook runs before them). A tree that does
+   not parse — for instance a reference to another group's private model — fails here.
+2. The baseline: ``--baseline MANIFEST`` (e.g. the main branch's artifact), else the base
+   commit of the change parsed from ``git archive`` and cached per commit in
+   ``target/pr_check/baselines/<sha>/manifest.json``.
+3. ``platform-tools deps`` against the baseline with ``--new-only`` (breaking changes BC…,
+   ownership rules GU…), plus the change rules below (PR…), which apply only to models the
+   change adds or alters — the dbt-checkpoint checks that matter most, runnable offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from platform_tools.artifacts.manifest import Manifest, Node, load_manifest
+from platform_tools.deps import checks
+from platform_tools.deps.model import DepsReport, Finding, Severity
+from platform_tools.errors import ArtifactError, PlatformError, UsageError
+from platform_tools.exit_codes import ExitCode
+from platform_tools.pr.gitdiff import Base
+from platform_tools.pr.tools import dbt_error_lines, run_tool, tool_env, tool_path
+from platform_tools.report.text import join, text_table
+
+# Everything pr-contracts writes, below the project: never dbt's own target/ files, so that
+# `platform-tools observe/report` keep reading a manifest and run results of one invocation.
+WORK_DIR = Path("target") / "pr_check"
+CURRENT = "current"
+BASELINES = "baselines"
+
+
+# -- change rules ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangeHit:
+    node: Node
+    message: str
+
+
+ChangeRuleFunc = Callable[[Manifest, Manifest], Iterator[ChangeHit]]
+
+
+@dataclass(frozen=True)
+class ChangeRule:
+    code: str
+    name: str
+    func: ChangeRuleFunc
+
+    @property
+    def doc(self) -> str:
+        return (self.func.__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else self.name
+
+
+CHANGE_RULES: dict[str, ChangeRule] = {}
+
+
+def change_rule(code: str, name: str) -> Callable[[ChangeRuleFunc], ChangeRuleFunc]:
+    def register(func: ChangeRuleFunc) -> ChangeRuleFunc:
+        CHANGE_RULES[code] = ChangeRule(code, name, func)
+        return func
+
+    return register
+
+
+def _changed_models(current: Manifest, baseline: Manifest) -> Iterator[tuple[Node, Node | None]]:
+    for node in current.models():
+        if node.package_name and current.metadata.project_name and (
+            node.package_name != current.metadata.project_name
+        ):
+            continue
+        yield node, baseline.nodes.get(node.unique_id)
+
+
+@change_rule("PR001", "model-description-dropped")
+def model_description_dropped(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
+    """A model added or changed by the pull request has no description.
+
+    Rationale: every model carries a description (docs/conventions.md); it is what the docs
+    site shows to the teams that discover and use it. Checked offline for models the change
+    adds and models whose description the change removes, so existing gaps never block an
+    unrelated change (dbt-checkpoint's `check-model-has-description` covers the rest where it
+    can run).
+
+    Example: deleting `description:` of `slv_meters` from `_metering__silver.yml`.
+    Fix: describe the model in its folder's properties file.
+    """
+    for node, old in _changed_models(current, baseline):
+        if node.description.strip():
+            continue
+        if old is None:
+            yield ChangeHit(node, f"new model {node.label} has no description")
+        elif old.description.strip():
+            yield ChangeHit(node, f"{node.label} lost its description in this change")
+
+
+@change_rule("PR002", "model-without-properties-file")
+def model_without_properties_file(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
+    """A model added or changed by the pull request has no properties file entry.
+
+    Rationale: descriptions, column types, tests, tier and SLA live in the folder's
+    `_<domain>__<layer>.yml`; a model without an entry has none of them.
+
+    Example: a new `models/billing/silver/slv_discounts.sql` with no `- name: slv_discounts`.
+    Fix: add the model to its folder's properties file.
+    """
+    for node, old in _changed_models(current, baseline):
+        if node.patch_path:
+            continue
+        if old is None:
+            yield ChangeHit(node, f"new model {node.label} is not in any properties file")
+        elif old.patch_path:
+            yield ChangeHit(node, f"{node.label} was removed from its properties file")
+
+
+def run_change_rules(
+    current: Manifest, baseline: Manifest, disable: frozenset[str] = frozenset()
+) -> list[Finding]:
+    findings = []
+    for code, rule in sorted(CHANGE_RULES.items()):
+        if code in disable:
+            continue
+        for hit in rule.func(current, baseline):
+            findings.append(Finding(
+                code=code, rule=rule.name, severity=Severity.ERROR, message=hit.message,
+                node_id=hit.node.unique_id, label=hit.node.label, team=hit.node.team,
+                domain=hit.node.domain, path=hit.node.location,
+            ))
+    return findings
+
+
+# -- dbt parse ---------------------------------------------------------------------------------
+class ParseFailure(PlatformError):
+    """The work tree does not parse: a finding of the change, not a tool problem."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.FINDINGS)
+
+
+def dbt_parse(project_dir: Path, target_dir: Path, env: Mapping[str, str] | None = None,
+              *, what: str = "the work tree") -> Path:
+    """``dbt parse`` of ``project_dir`` into ``target_dir``; the path of its manifest."""
+    run = run_tool(
+        [tool_path("dbt"), "parse", "--project-dir", str(project_dir),
+         "--target-path", str(target_dir.resolve())],
+        cwd=project_dir, env=tool_env(env),
+    )
+    manifest = target_dir / "manifest.json"
+    if not run.ok or not manifest.is_file():
+        detail = " | ".join(dbt_error_lines(run.output, 6))
+        raise ParseFailure(f"dbt parse of {what} failed: {detail}")
+    return manifest
+
+
+def _extract_commit(project_dir: Path, sha: str, destination: Path) -> None:
+    try:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", sha], cwd=project_dir, capture_output=True,
+            check=True,
+        ).stdout
+    except subprocess.CalledProcessError as exc:
+        detail = " ".join(exc.stderr.decode(errors="replace").split())[:200]
+        raise UsageError(f"git archive {sha[:12]} failed: {detail}") from None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(destination, filter="data")
+
+
+def baseline_manifest(project_dir: Path, base: Base, cache_root: Path,
+                      env: Mapping[str, str] | None = None) -> Path:
+    """The manifest of the base commit, parsed once per commit and cached."""
+    if base.sha is None:
+        raise UsageError("no base commit to compare with; pass --base REF or --baseline MANIFEST")
+    cached = cache_root / base.sha / "manifest.json"
+    if cached.is_file():
+        return cached
+    cache_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".tmp-{base.sha[:12]}-", dir=cache_root))
+    try:
+        source = work / "src"
+        _extract_commit(project_dir, base.sha, source)
+        try:
+            parsed = dbt_parse(source, work / "target", env, what=f"the base {base.describe()}")
+        except ParseFailure as exc:
+            raise ArtifactError(
+                f"{exc.message}; pass --baseline MANIFEST (e.g. the main branch's manifest)"
+            ) from None
+        final = work / "manifest.json"
+        shutil.move(str(parsed), final)
+        with contextlib.suppress(OSError):  # another process cached this commit first
+            os.replace(work, cache_root / base.sha)
+        if cached.is_file():
+            return cached
+        return final if final.is_file() else cached
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+# -- the gate ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContractsResult:
+    report: DepsReport
+    """The deps report with the change rules' findings added."""
+    baseline: str
+
+    @property
+    def failed(self) -> bool:
+        return self.report.failed
+
+    @property
+    def new_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.report.findings if f.new)
+
+
+def split_disabled(codes: list[str]) -> tuple[list[str], frozenset[str]]:
+    """``--disable`` codes for deps (GU…) and for the change rules (PR…)."""
+    change = frozenset(c for c in codes if c in CHANGE_RULES)
+    unknown = [c for c in codes if c.startswith("PR") and c not in CHANGE_RULES]
+    if unknown:
+        raise UsageError(f"--disable {unknown[0]}: unknown rule code; known: "
+                         + ", ".join(sorted(CHANGE_RULES)))
+    return [c for c in codes if c not in change], change
+
+
+def check(
+    current: Manifest,
+    baseline: Manifest,
+    config: checks.DepsConfig,
+    *,
+    disable_change_rules: frozenset[str] = frozenset(),
+) -> ContractsResult:
+    """Breaking changes, new ownership findings and change-rule findings of a change."""
+    report = checks.run(current, config, baseline=baseline, new_only=True)
+    extra = run_change_rules(current, baseline, disable_change_rules)
+    if extra:
+        report = replace(report, findings=report.findings + tuple(extra))
+    return ContractsResult(report, str(baseline.path))
+
+
+def load(path: Path) -> Manifest:
+    return load_manifest(path / "manifest.json" if path.is_dir() else path)
+
+
+def render_table(result: ContractsResult) -> str:
+    """The verdict, the breaking changes and the findings the change introduces."""
+    report = result.report
+    verdict = "FAILED" if result.failed else "passed"
+    out = [
+        f"pr-contracts {verdict}: {len(report.breaking_changes)} breaking change(s), "
+        f"{len(result.new_findings)} new finding(s) against {result.baseline}"
+    ]
+    if report.affected_teams:
+        out.append(f"teams affected by this change: {', '.join(report.affected_teams)}")
+    if report.breaking_changes:
+        out.append("")
+        out.append(text_table(
+            ["CODE", "SEVERITY", "MODEL", "OWNER", "CHANGE", "AFFECTED TEAMS", "EXPOSURES"],
+            [[b.code, b.severity.value, b.label, b.team or "-", b.message,
+              join(b.affected_teams), join(e.describe() for e in b.affected_exposures)]
+             for b in report.breaking_changes],
+            limit=100,
+        ))
+        out.append("A breaking change to a public model ships as a new model version with the "
+                   "old one kept and a deprecation_date (docs/pull_requests.md).")
+    if result.new_findings:
+        out.append("")
+        out.append(text_table(
+            ["CODE", "SEVERITY", "TEAM", "MODEL", "FILE", "FINDING"],
+            [[f.code, f.severity.value, f.team or "-", f.label, f.path or "-", f.message]
+             for f in result.new_findings],
+            limit=110,
+        ))
+    existing = len(report.findings) - len(result.new_findings)
+    if existing:
+        out.append(f"({existing} finding(s) already on the baseline are not gating; "
+                   "`platform-tools deps` lists them)")
+    return "\n".join(out) + "\n"

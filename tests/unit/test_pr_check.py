@@ -1,0 +1,427 @@
+"""platform_tools.pr: the pre-commit config as the single source of truth (parsing, file
+selection), running the local hooks on the files of a change (pr-check), the change rules of
+the contract gate, and the slim-CI comment."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from platform_tools.artifacts.manifest import Manifest
+from platform_tools.artifacts.ownership import ExposureRef
+from platform_tools.cli import main
+from platform_tools.deps import checks
+from platform_tools.errors import UsageError
+from platform_tools.pr import contracts, runner, slim_ci
+from platform_tools.pr.gitdiff import Base, all_files, changed_files, resolve_base
+from platform_tools.pr.hooks import (
+    CONFIG_FILE,
+    PreCommitConfig,
+    file_tags,
+    load_config,
+    parse_config,
+    select_files,
+)
+from platform_tools.pr.tools import tool_path
+from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
+from platform_tools.testing.scenarios import gridunion, incident_bronze_change
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+# --------------------------------------------------------------------------------------
+# the project's own config
+# --------------------------------------------------------------------------------------
+def test_project_config_local_hooks_are_installed() -> None:
+    """Every offline hook's command is in this virtualenv (pre-commit-hooks, sqlfluff,
+    platform-tools): `make pr-check` needs nothing from the network."""
+    config = load_config(REPO / CONFIG_FILE)
+    local = {h.id: h for h in config.local_hooks()}
+    assert {"check-yaml", "end-of-file-fixer", "trailing-whitespace", "sqlfluff-lint",
+            "platform-contracts"} <= set(local)
+    for hook in local.values():
+        assert hook.language == "system"
+        executable = tool_path(hook.entry.split()[0])  # type: ignore[union-attr]
+        assert Path(executable).is_file(), f"{hook.id}: {executable} is not installed"
+    # the contracts hook writes the manifest the dbt-checkpoint hooks read: it comes first
+    ids = [h.id for h in config.hooks]
+    assert ids.index("platform-contracts") < min(ids.index(h.id) for h in config.remote_hooks())
+
+
+def test_project_config_pins_dbt_checkpoint_to_a_release_tag() -> None:
+    config = load_config(REPO / CONFIG_FILE)
+    remote = config.remote_hooks()
+    assert {h.repo for h in remote} == {"https://github.com/dbt-checkpoint/dbt-checkpoint"}
+    assert all(re.fullmatch(r"v\d+\.\d+\.\d+", h.rev or "") for h in remote)
+    assert {"check-model-has-contract", "check-model-has-description",
+            "check-model-has-tests", "check-model-has-properties-file",
+            "check-model-has-meta-keys", "check-model-columns-have-desc",
+            "check-source-has-freshness"} <= {h.id for h in remote}
+    meta = next(h for h in remote if h.id == "check-model-has-meta-keys")
+    assert meta.args[:3] == ("--meta-keys", "tier", "sla")
+
+
+def test_project_sqlfluff_hook_selects_models_and_data_tests() -> None:
+    config = load_config(REPO / CONFIG_FILE)
+    hook = next(h for h in config.hooks if h.id == "sqlfluff-lint")
+    files = ["models/metering/gold/dim_meters.sql", "tests/data_tests/test_x.sql",
+             "macros/system/x.sql", "models/metering/gold/_metering__gold.yml",
+             "tests/fixtures/mini_project/models/a.sql", "snapshots/billing/snp.sql"]
+    tags = {f: file_tags(f) for f in files}
+    assert select_files(hook, files, config=config, tags=tags) == [
+        "models/metering/gold/dim_meters.sql", "tests/data_tests/test_x.sql",
+        "snapshots/billing/snp.sql"]
+
+
+# --------------------------------------------------------------------------------------
+# config parsing and file selection
+# --------------------------------------------------------------------------------------
+def _config(text: str) -> PreCommitConfig:
+    import yaml
+
+    return parse_config(yaml.safe_load(textwrap.dedent(text)), Path("cfg.yaml"))
+
+
+def test_parse_config_local_and_remote() -> None:
+    config = _config("""
+        exclude: ^vendor/
+        repos:
+          - repo: local
+            hooks:
+              - {id: a, name: A, entry: tool --flag, language: system, types: [sql],
+                 pass_filenames: false}
+          - repo: https://example.org/hooks
+            rev: v1.2.3
+            hooks:
+              - id: b
+                args: [--x, "1"]
+    """)
+    a, b = config.hooks
+    assert (a.is_local, a.needs_network, a.pass_filenames, a.types) == (
+        True, False, False, ("sql",))
+    assert (b.is_local, b.needs_network, b.source, b.args) == (
+        False, True, "https://example.org/hooks@v1.2.3", ("--x", "1"))
+    assert config.exclude == "^vendor/"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("repos: [{repo: local, hooks: [{id: a, name: A, language: system}]}]", "needs `entry`"),
+        ("repos: [{repo: 'https://x', hooks: [{id: a}]}]", "needs `rev`"),
+        ("repos: [{repo: local, hooks: [{id: a, name: A, entry: x, language: system, "
+         "files: '('}]}]", "invalid regular expression"),
+        ("repos: {}", "`repos` list"),
+        ("repos: [{repo: local, hooks: []}]", "non-empty `hooks`"),
+    ],
+)
+def test_parse_config_errors_are_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        _config(text)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="pre-commit config not found"):
+        load_config(tmp_path / CONFIG_FILE)
+
+
+def test_select_files_follows_pre_commit_semantics(tmp_path: Path) -> None:
+    config = _config("""
+        exclude: ^generated/
+        repos:
+          - repo: local
+            hooks:
+              - {id: sql, name: s, entry: x, language: system, types: [sql],
+                 files: ^models/, exclude: _skip}
+              - {id: any, name: t, entry: x, language: system, types_or: [yaml, sql]}
+              - {id: text, name: t, entry: x, language: system, types: [text],
+                 exclude_types: [csv]}
+    """)
+    (tmp_path / "blob.dat").write_bytes(b"\0\1\2")
+    (tmp_path / "notes.dat").write_text("plain")
+    files = ["models/a.sql", "models/a_skip.sql", "other/b.sql", "generated/c.sql",
+             "models/x.yml", "seeds/s.csv", "blob.dat", "notes.dat"]
+    sql, anything, text = config.hooks
+    assert select_files(sql, files, config=config, root=tmp_path) == ["models/a.sql"]
+    assert select_files(anything, files, config=config, root=tmp_path) == [
+        "models/a.sql", "models/a_skip.sql", "other/b.sql", "models/x.yml"]
+    assert "blob.dat" not in select_files(text, files, config=config, root=tmp_path)
+    assert "notes.dat" in select_files(text, files, config=config, root=tmp_path)
+    assert "seeds/s.csv" not in select_files(text, files, config=config, root=tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# running hooks on a change (a real git repository)
+# --------------------------------------------------------------------------------------
+HOOK_CONFIG = f"""\
+repos:
+  - repo: local
+    hooks:
+      - id: no-todo
+        name: no TODO in SQL
+        entry: {sys.executable} hooks/no_todo.py
+        language: system
+        types: [sql]
+      - id: add-newline
+        name: files end with a newline
+        entry: {sys.executable} hooks/add_newline.py
+        language: system
+        types: [text]
+      - id: yaml-only
+        name: yaml hook
+        entry: {sys.executable} -c pass
+        language: system
+        types: [yaml]
+      - id: whole-repo
+        name: runs once without file names
+        entry: {sys.executable} hooks/base_ref.py
+        language: system
+        pass_filenames: false
+        always_run: true
+      - id: docker-hook
+        name: needs docker
+        entry: something
+        language: docker
+  - repo: https://github.com/dbt-checkpoint/dbt-checkpoint
+    rev: v2.0.9
+    hooks:
+      - id: check-model-has-description
+"""
+
+NO_TODO = """\
+import sys
+bad = [p for p in sys.argv[1:] if "TODO" in open(p).read()]
+for p in bad:
+    print(f"{p}: contains TODO")
+sys.exit(1 if bad else 0)
+"""
+ADD_NEWLINE = """\
+import sys
+for p in sys.argv[1:]:
+    text = open(p).read()
+    if not text.endswith("\\n"):
+        open(p, "w").write(text + "\\n")
+"""
+BASE_REF = """\
+import os
+print("from-ref", os.environ.get("PRE_COMMIT_FROM_REF", "-"))
+"""
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "hooks").mkdir(parents=True)
+    (root / "models").mkdir()
+    (root / CONFIG_FILE).write_text(HOOK_CONFIG)
+    (root / "hooks" / "no_todo.py").write_text(NO_TODO)
+    (root / "hooks" / "add_newline.py").write_text(ADD_NEWLINE)
+    (root / "hooks" / "base_ref.py").write_text(BASE_REF)
+    (root / "models" / "old.sql").write_text("select 1 -- TODO but not part of the change\n")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "first")
+    return root
+
+
+def _commit(root: Path, message: str) -> None:
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", message)
+
+
+def test_changed_files_against_the_previous_commit(repo: Path) -> None:
+    (repo / "models" / "new.sql").write_text("select 2\n")
+    _commit(repo, "second")
+    (repo / "models" / "untracked.sql").write_text("select 3\n")
+    (repo / "models" / "old.sql").write_text("select 1\n")  # unstaged edit
+    base = resolve_base(repo)
+    assert base.ref == "HEAD~1" and base.sha is not None
+    assert changed_files(repo, base) == [
+        "models/new.sql", "models/old.sql", "models/untracked.sql"]
+    assert "hooks/no_todo.py" in all_files(repo)
+
+
+def test_single_commit_repository_checks_every_file(repo: Path) -> None:
+    base = resolve_base(repo)
+    assert base == Base(None, None)
+    assert "models/old.sql" in changed_files(repo, base)
+
+
+def test_unknown_base_is_a_usage_error(repo: Path) -> None:
+    with pytest.raises(UsageError, match="--base nope"):
+        resolve_base(repo, "nope")
+
+
+def test_run_hooks_on_a_change(repo: Path) -> None:
+    (repo / "models" / "bad.sql").write_text("select 1 -- TODO")  # no final newline
+    _commit(repo, "second")
+    config = load_config(repo / CONFIG_FILE)
+    base = resolve_base(repo)
+    files = changed_files(repo, base)
+    assert files == ["models/bad.sql"]
+    report = runner.run_hooks(config, files, repo, base=base)
+    status = {r.hook.id: (r.status, r.reason) for r in report.results}
+    assert status["no-todo"] == ("failed", "exit code 1")
+    # a fixer that changes a file fails and leaves the fix in the work tree
+    assert status["add-newline"][0] == "failed" and "modified 1 file" in status["add-newline"][1]
+    assert (repo / "models" / "bad.sql").read_text().endswith("\n")
+    assert status["yaml-only"] == ("skipped", "no files to check")
+    assert status["whole-repo"][0] == "passed"
+    assert status["docker-hook"][0] == "skipped" and "language 'docker'" in status["docker-hook"][1]
+    assert status["check-model-has-description"][0] == "skipped"
+    whole = next(r for r in report.results if r.hook.id == "whole-repo")
+    assert f"from-ref {base.sha}" in whole.output  # the base reaches the hooks
+    old_file_untouched = next(r for r in report.results if r.hook.id == "no-todo")
+    assert old_file_untouched.files == ("models/bad.sql",)
+
+    text = runner.render(report)
+    assert "no TODO in SQL" in text and "models/bad.sql: contains TODO" in text
+    assert "pr-check FAILED: 2 hook(s) failed (no-todo, add-newline)" in text
+    assert "1 remote hook(s) not run offline" in text and "needs network" in text
+
+
+def test_pr_check_cli(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "models" / "good.sql").write_text("select 1\n")
+    _commit(repo, "second")
+    assert main(["pr-check", "--project-dir", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "pr-check passed" in out and "(needs network)Skipped" in out
+    # --all-files also sees the TODO of the first commit
+    assert main(["pr-check", "--project-dir", str(repo), "--all-files",
+                 "--skip", "add-newline"]) == 1
+    assert "models/old.sql: contains TODO" in capsys.readouterr().out
+    assert main(["pr-check", "--project-dir", str(repo), "--hook", "nope"]) == 2
+    assert "no such hook id" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# the change rules of the contract gate
+# --------------------------------------------------------------------------------------
+def _manifest(b: ManifestBuilder) -> Manifest:
+    return Manifest.from_dict(b.build(), Path("manifest.json"))
+
+
+def test_change_rules_only_flag_what_the_change_did() -> None:
+    baseline = gridunion()
+    baseline.nodes[baseline.model_id("int_customers")]["description"] = "Customers."
+    current = gridunion()  # int_customers without its description: dropped by the change
+    current.model("int_new_no_docs", team="nordgrid", domain="billing", layer="silver",
+                  columns=[ColumnSpec("x")])
+    current.model("int_new_no_yaml", team="nordgrid", domain="billing", layer="silver",
+                  description="Has a description but no properties file.")
+    findings = contracts.run_change_rules(_manifest(current), _manifest(baseline))
+    assert sorted((f.code, f.label) for f in findings) == [
+        ("PR001", "int_customers"), ("PR001", "int_new_no_docs"), ("PR002", "int_new_no_yaml")]
+    # int_meter_readings has no description on either side: an existing gap does not block
+    dropped = next(f for f in findings if f.label == "int_customers")
+    assert dropped.team == "electra" and "lost its description" in dropped.message
+    assert contracts.run_change_rules(_manifest(current), _manifest(baseline),
+                                      frozenset({"PR001", "PR002"})) == []
+
+
+def test_contract_gate_fails_on_a_breaking_change_and_names_the_teams() -> None:
+    baseline = _manifest(gridunion())
+    changed = gridunion()
+    incident_bronze_change(changed)
+    result = contracts.check(_manifest(changed), baseline, checks.DepsConfig())
+    assert result.failed
+    assert {"nordgrid", "regulatory_reporting"} <= set(result.report.affected_teams)
+    text = contracts.render_table(result)
+    assert text.startswith("pr-contracts FAILED") and "BC002" in text
+    assert "Luxembourg regulator dashboard" in text
+    clean = contracts.check(baseline, baseline, checks.DepsConfig())
+    assert not clean.failed
+    assert contracts.render_table(clean).startswith("pr-contracts passed")
+
+
+def test_disable_splits_change_rules_from_deps_rules() -> None:
+    assert contracts.split_disabled(["GU013", "PR001"]) == (["GU013"], frozenset({"PR001"}))
+    with pytest.raises(UsageError, match="PR999"):
+        contracts.split_disabled(["PR999"])
+
+
+# --------------------------------------------------------------------------------------
+# slim CI: sqlfluff output and the comment
+# --------------------------------------------------------------------------------------
+SQLFLUFF_JSON = """=== [dbt templater] Compiling dbt project...
+[{"filepath": "models/a.sql", "violations": [{"start_line_no": 3, "start_line_pos": 5,
+"code": "CP01", "description": "Keywords must be lower case.", "name": "capitalisation"}]},
+{"filepath": "models/b.sql", "violations": []}]"""
+
+
+def test_parse_sqlfluff_json() -> None:
+    assert slim_ci.parse_sqlfluff_json(SQLFLUFF_JSON) == [
+        slim_ci.LintViolation("models/a.sql", 3, "CP01", "Keywords must be lower case.")]
+    assert slim_ci.parse_sqlfluff_json("") == []
+    with pytest.raises(ValueError):
+        slim_ci.parse_sqlfluff_json("Traceback: sqlfluff crashed")
+
+
+def _report(*, breaking: bool, lint_ok: bool = True) -> slim_ci.SlimCiReport:
+    baseline = _manifest(gridunion())
+    changed = gridunion()
+    if breaking:
+        incident_bronze_change(changed)
+    result = contracts.check(_manifest(changed), baseline, checks.DepsConfig())
+    lint = slim_ci.LintOutcome(("models/metering/bronze/stg_dutchgrid__readings.sql",),
+                               () if lint_ok else (slim_ci.LintViolation(
+                                   "models/metering/bronze/stg_dutchgrid__readings.sql", 4,
+                                   "AL01", "Implicit aliasing of table."),))
+    build = slim_ci.BuildOutcome(True, "dbt build", 0, {"success": 4, "pass": 9})
+    exposure = ExposureRef("exposure.gridunion.lu_regulator_dashboard", "lu_regulator_dashboard",
+                           "Luxembourg regulator dashboard", "dashboard",
+                           "regulatory_reporting", "https://bi.example/lu")
+    changed_node = slim_ci.ChangedNode(
+        "model.gridunion.stg_dutchgrid__readings", "stg_dutchgrid__readings", "model",
+        "modified", "platform", "metering", "bronze", "private",
+        "models/metering/bronze/stg_dutchgrid__readings.sql", 6, 1)
+    return slim_ci.SlimCiReport(
+        base=Base("origin/main", "a" * 40), head="b" * 40, baseline="base/manifest.json",
+        changed_files=("models/metering/bronze/stg_dutchgrid__readings.sql",),
+        changed=(changed_node,), owners=("platform",),
+        downstream_teams=("nordgrid", "regulatory_reporting"), exposures=(exposure,),
+        downstream_models=("int_meter_readings", "fct_meter_readings"), contracts=result,
+        lint=lint, build=build,
+    )
+
+
+def test_comment_names_teams_exposures_and_results() -> None:
+    report = _report(breaking=True, lint_ok=False)
+    assert report.failed
+    text = slim_ci.to_markdown(report)
+    assert text.startswith("## ❌ GridUnion pull-request checks FAILED")
+    assert "**Teams affected:** `commercial_analytics`, `nordgrid`, `platform`" in text
+    assert "**Teams downstream (please review):** `nordgrid`, `regulatory_reporting`" in text
+    assert "Luxembourg regulator dashboard (dashboard, owned by `regulatory_reporting`)" in text
+    assert "| `stg_dutchgrid__readings` | modified | platform | metering / bronze |" in text
+    assert "`stg_dutchgrid__readings` | platform | stg_dutchgrid__readings: column" in text
+    assert "Implicit aliasing of table." in text and "❌ 1 violation(s)" in text
+    assert "SUCCESS=4 PASS=9" in text
+
+
+def test_comment_of_a_clean_change_passes() -> None:
+    report = _report(breaking=False)
+    assert not report.failed
+    text = slim_ci.to_markdown(report)
+    assert text.startswith("## ✅ GridUnion pull-request checks passed")
+    assert "No breaking changes against the baseline." in text
+    assert "| Lint (sqlfluff, 1 changed SQL file(s)) | ✅ clean |" in text
+
+
+def test_pr_ci_needs_a_baseline_manifest(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    code = main(["pr-ci", "--baseline-dir", str(tmp_path / "empty"), "--project-dir",
+                 str(REPO), "--no-build", "--no-lint"])
+    assert code == 3
+    assert "baseline manifest not found" in capsys.readouterr().err
