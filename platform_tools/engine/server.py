@@ -60,21 +60,34 @@ class EngineStatus:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running Sail engine (not a zombie, not a recycled pid)."""
+    _reap(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        try:
-            args = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            return True
-        # a zombie has an empty command line; a recycled pid runs something else
-        return any(b"sail" in arg for arg in args)
-    return True
+    proc = Path(f"/proc/{pid}")
+    if not proc.exists():
+        return True
+    try:
+        state = next(
+            (
+                line
+                for line in (proc / "status").read_text().splitlines()
+                if line.startswith("State")
+            ),
+            "",
+        )
+        args = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True
+    if "Z" in state.split(":", 1)[-1].split()[:1]:
+        return False  # exited; its parent has not collected it yet
+    if not any(args):
+        return True  # exiting: the kernel already released its command line
+    return any(b"sail" in arg for arg in args)  # else the pid was recycled
 
 
 def _port_open(host: str, port: int, timeout: float = 0.2) -> bool:
@@ -297,7 +310,7 @@ def _stop(cfg: EngineConfig) -> bool:
     if _pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
         time.sleep(0.1)
-        _reap(pid)
+    _reap(pid)  # collect the exit status when the engine was started by this process
     with contextlib.suppress(OSError):
         cfg.pid_file.unlink()
     return True
