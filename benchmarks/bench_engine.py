@@ -84,11 +84,12 @@ def make_project(root: Path, models: int, file_format: str) -> Path:
 
 
 def run_build(project: Path, env: dict[str, str], target: str) -> float:
+    run_env = dict(env, BENCH_WAREHOUSE=str(project / "spark-warehouse"))
     started = time.perf_counter()
     result = subprocess.run(
         [str(BIN / "dbt"), "build", "--target", target, "--profiles-dir", str(project)],
         cwd=project,
-        env=env,
+        env=run_env,
         capture_output=True,
         text=True,
         check=False,
@@ -137,7 +138,6 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     port = free_port()
     env = engine_env(root / "lakehouse", port)
-    env["BENCH_WAREHOUSE"] = str(root / "spark-warehouse")
     env["GRIDUNION_SESSION_ID"] = "6a1d5c3e-0b7f-4c1e-9d2a-5f0e7b9c4a11"
     from platform_tools.engine import server
     from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
