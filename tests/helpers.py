@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -75,3 +78,47 @@ def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, (
         f"exit {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
     )
+
+
+@dataclass
+class ProjectRun:
+    """The real project on its own engine and lakehouse, landed from a generated zone.
+
+    ``work/landing_full`` holds the generated landing zone with its truth files; ``land``
+    copies chosen ingest days into the lakehouse and stages them, as daily batches arrive.
+    dbt writes its artifacts and logs under ``work`` so the repository's `target/` is untouched.
+    """
+
+    lakehouse: Path
+    work: Path
+    env: dict[str, str]
+    port: int
+
+    def dbt(self, *args: str, env: Mapping[str, str] | None = None) -> Any:
+        return dbt(
+            REPO,
+            env or self.env,
+            *args,
+            "--target-path",
+            str(self.work / "target"),
+            "--log-path",
+            str(self.work / "logs"),
+        )
+
+    def rows(self, schema: str, table: str) -> list[dict[str, Any]]:
+        from deltalake import DeltaTable
+
+        path = self.lakehouse / "warehouse" / schema / table
+        return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+
+    def truth(self, day: str) -> dict[str, Any]:
+        return json.loads((self.work / "landing_full" / "_truth" / f"{day}.json").read_text())
+
+    def land(self, days: list[str]) -> None:
+        """Copy the given ingest days from the full generated landing zone, then stage."""
+        source = self.work / "landing_full"
+        for day_dir in source.glob("*/*/ingest_date=*"):
+            if day_dir.name.split("=")[1] in days:
+                target = self.lakehouse / "landing" / day_dir.relative_to(source)
+                shutil.copytree(day_dir, target, dirs_exist_ok=True)
+        assert_ok(platform_tools(self.env, "landing", "stage"))

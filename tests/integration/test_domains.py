@@ -14,7 +14,6 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from deltalake import DeltaTable
 
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
-from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_tools
+from tests.helpers import ProjectRun, assert_ok, engine_env, free_port, platform_tools
 
 pytestmark = pytest.mark.engine
 
@@ -46,39 +45,8 @@ PII_COLUMNS = {"customer_id", "customer_name", "email", "street", "postal_code",
 
 
 @dataclass
-class Domains:
-    lakehouse: Path
-    work: Path
-    env: dict[str, str]
-    port: int
+class Domains(ProjectRun):
     domain_builds: dict[str, Any] = field(default_factory=dict)
-
-    def dbt(self, *args: str, env: dict[str, str] | None = None) -> Any:
-        return dbt(
-            REPO,
-            env or self.env,
-            *args,
-            "--target-path",
-            str(self.work / "target"),
-            "--log-path",
-            str(self.work / "logs"),
-        )
-
-    def rows(self, schema: str, table: str) -> list[dict[str, Any]]:
-        path = self.lakehouse / "warehouse" / schema / table
-        return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
-
-    def truth(self, day: str) -> dict[str, Any]:
-        return json.loads((self.work / "landing_full" / "_truth" / f"{day}.json").read_text())
-
-    def land(self, days: list[str]) -> None:
-        """Copy the given ingest days from the full generated landing zone, then stage."""
-        source = self.work / "landing_full"
-        for day_dir in source.glob("*/*/ingest_date=*"):
-            if day_dir.name.split("=")[1] in days:
-                target = self.lakehouse / "landing" / day_dir.relative_to(source)
-                shutil.copytree(day_dir, target, dirs_exist_ok=True)
-        assert_ok(platform_tools(self.env, "landing", "stage"))
 
 
 @pytest.fixture(scope="module")

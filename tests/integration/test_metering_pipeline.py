@@ -8,12 +8,9 @@ arrivals for the earlier days) and builds incrementally, as production would.
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +18,7 @@ from deltalake import DeltaTable
 
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
-from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_tools
+from tests.helpers import ProjectRun, assert_ok, engine_env, free_port, platform_tools
 
 pytestmark = pytest.mark.engine
 
@@ -40,39 +37,12 @@ GENERATE = [
 ]
 
 
-@dataclass
-class Pipeline:
-    lakehouse: Path
-    work: Path
-    env: dict[str, str]
-    port: int
-
-    def dbt(self, *args: str) -> Any:
-        return dbt(
-            REPO,
-            self.env,
-            *args,
-            "--target-path",
-            str(self.work / "target"),
-            "--log-path",
-            str(self.work / "logs"),
-        )
-
-    def rows(self, schema: str, table: str) -> list[dict[str, Any]]:
-        path = self.lakehouse / "warehouse" / schema / table
-        return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
-
-    def truth(self, day: str) -> dict[str, Any]:
-        return json.loads((self.work / "landing_full" / "_truth" / f"{day}.json").read_text())
-
-    def land(self, days: list[str]) -> None:
-        """Copy the given ingest days from the full generated landing zone, then stage."""
-        source = self.work / "landing_full"
-        for day_dir in source.glob("*/*/ingest_date=*"):
-            if day_dir.name.split("=")[1] in days:
-                target = self.lakehouse / "landing" / day_dir.relative_to(source)
-                shutil.copytree(day_dir, target, dirs_exist_ok=True)
-        assert_ok(platform_tools(self.env, "landing", "stage"))
+class Pipeline(ProjectRun):
+    def dbt(self, *args: str, env: Mapping[str, str] | None = None) -> Any:
+        """Run dbt on the real project; `build` without a selection builds the metering domain."""
+        if args == ("build",):
+            args = ("build", "--select", "domain:metering")
+        return super().dbt(*args, env=env)
 
 
 @pytest.fixture(scope="module")

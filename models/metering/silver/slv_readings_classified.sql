@@ -5,6 +5,25 @@
 -- latest send time wins (a corrected re-send beats the original); a copy equal to the
 -- winner is a `duplicate`, an earlier different value is `superseded`. Ties are broken by
 -- batch, file and row so the rule is deterministic.
+{% set output_columns = [
+    'source_system',
+    'source_file',
+    'ingest_date',
+    'source_row_number',
+    'local_meter_code',
+    'meter_id',
+    'region_code',
+    'country_code',
+    'interval_start_at',
+    'to_date(interval_start_at) as reading_date',
+    'interval_minutes',
+    'energy_kwh',
+    'sent_at',
+    'parse_error',
+    'ingested_at',
+    'quarantine_reason',
+] %}
+
 with
 
 parsed as (
@@ -77,39 +96,9 @@ rejected_by_row_checks as (
 )
 
 select
-    source_system,
-    source_file,
-    ingest_date,
-    source_row_number,
-    local_meter_code,
-    meter_id,
-    region_code,
-    country_code,
-    interval_start_at,
-    to_date(interval_start_at) as reading_date,
-    interval_minutes,
-    energy_kwh,
-    sent_at,
-    parse_error,
-    ingested_at,
-    quarantine_reason
+    {{ output_columns | join(',\n    ') }}
 from deduplicated
 union all
 select
-    source_system,
-    source_file,
-    ingest_date,
-    source_row_number,
-    local_meter_code,
-    meter_id,
-    region_code,
-    country_code,
-    interval_start_at,
-    to_date(interval_start_at) as reading_date,
-    interval_minutes,
-    energy_kwh,
-    sent_at,
-    parse_error,
-    ingested_at,
-    quarantine_reason
+    {{ output_columns | join(',\n    ') }}
 from rejected_by_row_checks
