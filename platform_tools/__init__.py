@@ -1,3 +1,3 @@
-"""GridUnion Continental platform tools: engine lifecycle, landing zone and dbt artifact analysis."""
+"""GridUnion Continental platform tools: engine lifecycle, landing zone, dbt artifact analysis."""
 
 __version__ = "0.1.0"

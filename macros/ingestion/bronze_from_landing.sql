@@ -6,8 +6,11 @@
       also extracted as text (lower-case column name), so bronze never interprets a value.
     - Idempotent: a file is loaded once per content hash; re-running the build or re-landing
       an identical file adds nothing, a corrected file with the same name is a new batch.
-    - Schema guard (`landing_schema_guard`): fails the model when a staged file lacks a
-      declared column or changed its type, reports additive columns as a warning.
+      The files still to load are listed before the query runs (`landing_new_files`), so the
+      query names them literally and reads only their staged Parquet, not the whole history.
+    - Schema guard (`landing_schema_guard`): fails the model when a file about to be loaded
+      lacks a declared column or changed its type, reports additive columns as a warning
+      (once, when the file is loaded).
 -#}
 {% macro bronze_from_landing(source_table) %}
     {%- if not execute -%}
@@ -18,7 +21,8 @@
     {%- endif -%}
     {%- set source_node = landing_source_node(source_table) -%}
     {%- set landing = source_node.meta['landing'] -%}
-    {%- do landing_schema_guard(source_node) -%}
+    {%- set files = landing_new_files(landing) -%}
+    {%- do landing_schema_guard(source_node, files) -%}
 with
 
 landed as (
@@ -37,11 +41,8 @@ new_records as (
         manifest.source_sha256
     from landed
     inner join manifest on landed._source_file = manifest.source_file
-    {%- if is_incremental() %}
-    left anti join (select distinct source_file, source_sha256 from {{ this }}) as loaded
-        on landed._source_file = loaded.source_file
-        and manifest.source_sha256 = loaded.source_sha256
-    {%- endif %}
+    where {{ landing_file_filter('landed._source_file', files) }}
+        and {{ landing_file_filter('manifest.source_file', files) }}
 )
 
 select
@@ -71,17 +72,49 @@ from new_records
 {% endmacro %}
 
 
-{% macro landing_schema_guard(source_node) %}
-    {#- a runtime check: `dbt compile`, `dbt show` and sqlfluff's dbt templater skip it -#}
-    {%- if not execute or flags.WHICH not in ('run', 'build') -%}{{ return('') }}{%- endif -%}
+{% macro landing_new_files(landing) %}
+    {#-
+        The staged files of one system/entity not yet in this bronze model (by path and
+        content hash), as a list of [source_file, columns_json], sorted by path. Every staged
+        file on a first build or full refresh; none outside `run`/`build` (`dbt compile`,
+        `dbt show` and sqlfluff's templater then see the query over every staged file).
+    -#}
+    {%- if not execute or flags.WHICH not in ('run', 'build') -%}{{ return(none) }}{%- endif -%}
+    {%- set staged = run_query(
+        "select source_file, source_sha256, columns_json from "
+        ~ source('landing', 'staging_manifest') ~ " where system = '" ~ landing.system
+        ~ "' and entity = '" ~ landing.entity ~ "' and status = 'staged' order by source_file") -%}
+    {%- set loaded = [] -%}
+    {%- if is_incremental() -%}
+        {%- for row in run_query("select distinct source_file, source_sha256 from " ~ this).rows -%}
+            {%- do loaded.append(row[0] ~ '|' ~ row[1]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set files = [] -%}
+    {%- for row in staged.rows if (row[0] ~ '|' ~ row[1]) not in loaded -%}
+        {%- do files.append([row[0], row[2]]) -%}
+    {%- endfor -%}
+    {{ return(files) }}
+{% endmacro %}
+
+
+{% macro landing_file_filter(column, files) %}
+    {#- `<column> in ('<file>', ...)`; `false` when there is no file to load, `true` for none -#}
+    {%- if files is none -%}{{ return('true') }}{%- endif -%}
+    {%- if not files -%}{{ return('false') }}{%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for file in files -%}{%- do quoted.append("'" ~ file[0] | replace("'", "\\'") ~ "'") -%}{%- endfor -%}
+    {{ return(column ~ ' in (' ~ quoted | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro landing_schema_guard(source_node, files) %}
+    {#- a runtime check over the files about to be loaded (`landing_new_files`) -#}
+    {%- if files is none -%}{{ return('') }}{%- endif -%}
     {%- set landing = source_node.meta['landing'] -%}
     {%- set declared = {} -%}
     {%- for column in landing['columns'] -%}{%- do declared.update({column[0]: column[1]}) -%}{%- endfor -%}
-    {%- set files = run_query(
-        "select source_file, columns_json from " ~ source('landing', 'staging_manifest')
-        ~ " where system = '" ~ landing.system ~ "' and entity = '" ~ landing.entity
-        ~ "' and status = 'staged' order by source_file") -%}
-    {%- for file in files.rows -%}
+    {%- for file in files -%}
         {%- set found = {} -%}
         {%- for pair in fromjson(file[1]) -%}{%- do found.update({pair[0]: pair[1]}) -%}{%- endfor -%}
         {%- if not found -%}{%- continue -%}{%- endif -%}  {#- an empty JSON-lines file has no schema -#}

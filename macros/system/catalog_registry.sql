@@ -37,21 +37,21 @@
 
 
 {% macro gridunion_record_relation(relation, relation_type, definition='') %}
+    {#-
+        Appends one record; the newest record of a relation wins when the catalog is rebuilt.
+        Append-only because dbt's threads record views concurrently: blind appends commit
+        side by side, while concurrent MERGEs into the registry fail ("Failed to commit
+        transaction").
+    -#}
     {%- if gridunion_on_sail() -%}
         {% call statement('gridunion_record_relation', auto_begin=False) -%}
-            merge into {{ gridunion_registry_relation() }} as registry
-            using (
-                select
-                    '{{ relation.schema }}' as relation_schema,
-                    '{{ relation.identifier }}' as relation_name,
-                    '{{ relation_type }}' as relation_type,
-                    '{{ definition | replace("\\", "\\\\") | replace("'", "\\'") }}' as definition,
-                    current_timestamp() as recorded_at
-            ) as recorded
-            on registry.relation_schema = recorded.relation_schema
-                and registry.relation_name = recorded.relation_name
-            when matched then update set *
-            when not matched then insert *
+            insert into {{ gridunion_registry_relation() }}
+            select
+                '{{ relation.schema }}' as relation_schema,
+                '{{ relation.identifier }}' as relation_name,
+                '{{ relation_type }}' as relation_type,
+                '{{ definition | replace("\\", "\\\\") | replace("'", "\\'") }}' as definition,
+                current_timestamp() as recorded_at
         {%- endcall %}
     {%- endif -%}
 {% endmacro %}

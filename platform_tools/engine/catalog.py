@@ -58,6 +58,7 @@ class LakehouseTable:
     location: Path
     columns_ddl: str
     committed_at: dt.datetime
+    partition_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,14 @@ def scan_tables(warehouse: Path) -> list[LakehouseTable]:
                 history = table.history(1)
                 committed = _as_utc(history[0]["timestamp"]) if history else _mtime(table_dir)
                 ddl = schema_json_to_ddl(table.schema().to_json())
+                partitioned = tuple(table.metadata().partition_columns)
             except Exception:  # an unreadable or empty log: leave it to a later build
                 continue
-            found.append(LakehouseTable(schema_dir.name, table_dir.name, table_dir, ddl, committed))
+            found.append(
+                LakehouseTable(
+                    schema_dir.name, table_dir.name, table_dir, ddl, committed, partitioned
+                )
+            )
     return found
 
 
@@ -268,10 +274,16 @@ def rebuild(spark: SparkSession, cfg: EngineConfig) -> RebuildReport:
     for table in resolved.tables:
         name = f"{quote(table.schema)}.{quote(table.name)}"
         location = str(table.location).replace("'", "\\'")
+        # Sail refuses a declaration whose columns or partitioning differ from the log
+        partitioned = (
+            f"partitioned by ({', '.join(quote(c) for c in table.partition_columns)}) "
+            if table.partition_columns
+            else ""
+        )
         try:
             spark.sql(
                 f"create table if not exists {name} ({table.columns_ddl}) "
-                f"using delta location '{location}'"
+                f"using delta {partitioned}location '{location}'"
             ).collect()
         except Exception as exc:
             # the declared schema did not match the log exactly: register without one (the

@@ -154,18 +154,55 @@ def test_contract_violation_fails_and_keeps_previous_version(
     assert rows(mini, "fixture_silver", "contracted_readings") == rows_before
 
 
-def test_insert_overwrite_is_refused_on_sail(mini: MiniEngine) -> None:
-    model = mini.project / "models" / "overwritten.sql"
+def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: MiniEngine) -> None:
+    """Dynamic partition overwrite on Sail (REPLACE WHERE over the new data's partitions),
+    also after an engine restart (the catalog re-declares the table's partitioning)."""
+    model = mini.project / "models" / "daily_partitions.sql"
     model.write_text(
-        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\n"
-        "select 1 as id\n"
+        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+        "          partition_by=['day']) }}\n"
+        "select cast(day as int) as day, cast(kwh as int) as kwh\n"
+        "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
+        "where day > 0\n"
     )
+    path = str(mini.table_path("fixture_silver", "daily_partitions"))
+
+    def build(day_rows: str) -> list[tuple[int, int]]:
+        result = dbt(
+            mini.project,
+            mini.env,
+            "run",
+            "--select",
+            "daily_partitions",
+            "--vars",
+            f"{{day_rows: '{day_rows}'}}",
+        )
+        assert_ok(result)
+        return sorted(
+            (r["day"], r["kwh"]) for r in rows(mini, "fixture_silver", "daily_partitions")
+        )
+
     try:
-        result = dbt(mini.project, mini.env, "run", "--select", "overwritten")
+        assert build("(1, 10), (2, 20), (3, 30)") == [(1, 10), (2, 20), (3, 30)]
+        assert build("(2, 200), (2, 201), (4, 40)") == [
+            (1, 10),
+            (2, 200),
+            (2, 201),
+            (3, 30),
+            (4, 40),
+        ]
+        write = DeltaTable(path).history(1)[0]
+        assert write["operation"] == "WRITE", write
+        predicate = write["operationParameters"]["predicate"]
+        assert "'2'" in predicate and "'4'" in predicate and "'1'" not in predicate, predicate
+        assert_ok(platform_tools(mini.env, "engine", "down"))
+        assert_ok(platform_tools(mini.env, "engine", "up"))
+        assert build("(3, 300)") == [(1, 10), (2, 200), (2, 201), (3, 300), (4, 40)]
+        version = DeltaTable(path).version()
+        assert build("(0, 0)") == [(1, 10), (2, 200), (2, 201), (3, 300), (4, 40)]  # no rows
+        assert DeltaTable(path).version() == version
     finally:
         model.unlink()
-    assert result.returncode != 0
-    assert "would replace the whole table on the local Sail engine" in result.stdout
 
 
 def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:

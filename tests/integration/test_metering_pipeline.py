@@ -37,12 +37,26 @@ GENERATE = [
 ]
 
 
+# silver views over slv_readings_classified, and the rows each one keeps
+CLASSIFIED_VIEWS = {
+    "slv_readings": lambda row: row["quarantine_reason"] is None,
+    "slv_readings_quarantine": lambda row: row["quarantine_reason"] is not None,
+}
+
+
 class Pipeline(ProjectRun):
     def dbt(self, *args: str, env: Mapping[str, str] | None = None) -> Any:
         """Run dbt on the real project; `build` without a selection builds the metering domain."""
         if args == ("build",):
             args = ("build", "--select", "domain:metering")
         return super().dbt(*args, env=env)
+
+    def rows(self, schema: str, table: str) -> list[dict[str, Any]]:
+        """Rows of a table; the silver views are read through the table they filter."""
+        keep = CLASSIFIED_VIEWS.get(table)
+        if keep is None:
+            return super().rows(schema, table)
+        return [r for r in super().rows(schema, "slv_readings_classified") if keep(r)]
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +98,17 @@ def test_third_day_lands_incrementally_and_matches_truth_exactly(pipeline: Pipel
     meter_daily = pipeline.lakehouse / "warehouse" / "metering_gold" / "fct_meter_daily_consumption"
     version_before = DeltaTable(str(meter_daily)).version()
     pipeline.land(DAYS[2:])
-    assert_ok(pipeline.dbt("build"))
-    # the gold table was merged into, not rebuilt
+    third = pipeline.dbt("build")
+    assert_ok(third)
+    pipeline.third_build_output = third.stdout  # type: ignore[attr-defined]
+    # the days of the new batch (and the earlier days its late arrivals belong to) were
+    # replaced in place, the table was not rebuilt
     history = DeltaTable(str(meter_daily)).history()
     newer = [h for h in history if h["version"] > version_before]
-    assert newer and all("MERGE" in str(h.get("operation", "")).upper() for h in newer), newer
+    assert len(newer) == 1, newer
+    predicate = newer[0]["operationParameters"]["predicate"]
+    assert newer[0]["operation"] == "WRITE" and "reading_date" in predicate, newer
+    assert all(f"'{day}'" in predicate for day in DAYS), predicate
     gold = region_totals(pipeline)
     for day in DAYS:
         expected = pipeline.truth(day)["consumption_kwh_by_region"]
@@ -173,11 +193,20 @@ def test_dst_fall_back_day_maps_repeated_local_hour_to_two_utc_hours(pipeline: P
 
 def test_additive_schema_drift_is_reported_and_build_continues(pipeline: Pipeline) -> None:
     output = pipeline.first_build_output  # type: ignore[attr-defined]
-    third = pipeline.dbt("build", "--select", "brz_nordgrid__readings")
-    assert_ok(third)
-    assert "landing schema drift (additive) in nordgrid/readings" in third.stdout
-    assert "quality_flag" in third.stdout
+    third = pipeline.third_build_output  # type: ignore[attr-defined]
+    assert "landing schema drift (additive) in nordgrid/readings" in third
+    assert "quality_flag" in third
     assert "landing schema drift" not in output  # the drift starts on the last day only
+    # reported once, when the file is loaded; the new column stays in the landed record
+    again = pipeline.dbt("build", "--select", "brz_nordgrid__readings")
+    assert_ok(again)
+    assert "landing schema drift" not in again.stdout
+    drifted = [
+        r
+        for r in pipeline.rows("metering_bronze", "brz_nordgrid__readings")
+        if str(r["ingest_date"]) == DAYS[2] and r["parse_error"] is None
+    ]
+    assert drifted and all('"quality_flag"' in r["landed_record"] for r in drifted)
 
 
 def test_second_build_and_relanding_change_nothing(pipeline: Pipeline) -> None:
@@ -211,6 +240,70 @@ def test_second_build_and_relanding_change_nothing(pipeline: Pipeline) -> None:
     assert_ok(platform_tools(pipeline.env, "landing", "stage"))
     assert_ok(pipeline.dbt("build"))
     assert snapshot() == before
+
+
+def test_corrected_resend_in_a_later_batch_replaces_the_accepted_reading(
+    pipeline: Pipeline,
+) -> None:
+    """A re-send landing days later beats the reading accepted in an earlier build: the old
+    reading is re-classified `superseded` in its own batch, gold moves by the difference, and
+    no other batch or day changes."""
+    day, later = DAYS[1], "2024-10-30"
+    accepted = sorted(
+        (
+            r
+            for r in pipeline.rows("metering_silver", "slv_readings")
+            if r["source_system"] == "nordgrid"
+            and str(r["ingest_date"]) == day
+            and str(r["reading_date"]) == day
+        ),
+        key=lambda r: (r["local_meter_code"], r["interval_start_at"]),
+    )
+    old = accepted[0]
+    new_kwh = old["energy_kwh"] + Decimal("1.234")
+    classified_before = pipeline.rows("metering_silver", "slv_readings_classified")
+    meter_day_before = {
+        (str(r["reading_date"]), r["meter_id"]): r["consumption_kwh"]
+        for r in pipeline.rows("metering_gold", "fct_meter_daily_consumption")
+    }
+    folder = pipeline.lakehouse / "landing" / "nordgrid" / "readings" / f"ingest_date={later}"
+    folder.mkdir(parents=True)
+    start = old["interval_start_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    (folder / f"resend_{later}.csv").write_text(
+        "meter_number,interval_start_utc,interval_minutes,energy_kwh,sent_at_utc\n"
+        f"{old['local_meter_code']},{start},60,{new_kwh},{later}T06:00:00Z\n"
+    )
+    assert_ok(platform_tools(pipeline.env, "landing", "stage"))
+    assert_ok(pipeline.dbt("build"))
+
+    classified = pipeline.rows("metering_silver", "slv_readings_classified")
+    key = (old["meter_id"], old["interval_start_at"])
+    versions = {
+        str(r["ingest_date"]): r["quarantine_reason"]
+        for r in classified
+        if (r["meter_id"], r["interval_start_at"]) == key
+    }
+    assert versions == {day: "superseded", later: None}
+
+    # every other row of every batch is unchanged
+    def rest(rows: list[dict[str, Any]]) -> Counter[str]:
+        return Counter(
+            json.dumps({k: v for k, v in r.items() if k != "quarantine_reason"}, default=str)
+            + str(r["quarantine_reason"])
+            for r in rows
+            if (r["meter_id"], r["interval_start_at"]) != key
+        )
+
+    assert rest(classified) == rest(classified_before)
+    meter_day = {
+        (str(r["reading_date"]), r["meter_id"]): r["consumption_kwh"]
+        for r in pipeline.rows("metering_gold", "fct_meter_daily_consumption")
+    }
+    changed = {k for k in meter_day if meter_day[k] != meter_day_before.get(k)}
+    assert changed == {(day, old["meter_id"])}
+    assert meter_day[(day, old["meter_id"])] - meter_day_before[(day, old["meter_id"])] == (
+        Decimal("1.234")
+    )
 
 
 def test_breaking_schema_change_fails_the_bronze_model_only(pipeline: Pipeline) -> None:

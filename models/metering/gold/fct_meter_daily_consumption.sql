@@ -1,26 +1,29 @@
--- Daily consumption per meter (UTC day). Incremental: each build recomputes only the days
--- that received readings since the last build, so a late reading or a corrected re-send
--- lands on its own day without a full refresh, and the merge on (meter, day) never
--- duplicates a row.
+-- Daily consumption per meter (UTC day). Incremental, partitioned by day: a build recomputes
+-- whole the days that received accepted readings since the last build and replaces those
+-- partitions, so a late reading or a corrected re-send lands on its own day without a full
+-- refresh, and a (meter, day) is never duplicated.
 {{ config(
     materialized='incremental',
-    incremental_strategy='merge',
-    unique_key=['meter_id', 'reading_date'],
+    incremental_strategy='insert_overwrite',
+    partition_by=['reading_date'],
+    on_schema_change='fail',
 ) }}
+
+{% set watermark = incremental_watermark('last_ingested_at') %}
+{% if is_incremental() %}
+    {% set days = distinct_values(
+        'select reading_date from ' ~ ref('slv_readings')
+        ~ ' where ' ~ newer_than('ingested_at', watermark), 'date') %}
+{% endif %}
 
 with
 
 readings as (
     select * from {{ ref('slv_readings') }}
+    {% if is_incremental() %}
+    where {{ in_values('reading_date', days) }}
+    {% endif %}
 ),
-
-{% if is_incremental() %}
-changed_days as (
-    select distinct reading_date
-    from readings
-    where ingested_at > (select max(last_ingested_at) from {{ this }})
-),
-{% endif %}
 
 daily as (
     select
@@ -33,9 +36,6 @@ daily as (
         count(*) as interval_count,
         max(ingested_at) as last_ingested_at
     from readings
-    {% if is_incremental() %}
-    where reading_date in (select reading_date from changed_days)
-    {% endif %}
     group by meter_id, reading_date
 )
 

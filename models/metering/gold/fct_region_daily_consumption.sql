@@ -1,24 +1,27 @@
 -- Daily consumption per region (UTC day), the sum of its meters' daily consumption.
--- Incremental like fct_meter_daily_consumption: only changed days are recomputed.
+-- Incremental like fct_meter_daily_consumption: the changed days are recomputed whole.
 {{ config(
     materialized='incremental',
-    incremental_strategy='merge',
-    unique_key=['region_code', 'reading_date'],
+    incremental_strategy='insert_overwrite',
+    partition_by=['reading_date'],
+    on_schema_change='fail',
 ) }}
+
+{% set watermark = incremental_watermark('last_ingested_at') %}
+{% if is_incremental() %}
+    {% set days = distinct_values(
+        'select reading_date from ' ~ ref('fct_meter_daily_consumption')
+        ~ ' where ' ~ newer_than('last_ingested_at', watermark), 'date') %}
+{% endif %}
 
 with
 
 meter_days as (
     select * from {{ ref('fct_meter_daily_consumption') }}
+    {% if is_incremental() %}
+    where {{ in_values('reading_date', days) }}
+    {% endif %}
 ),
-
-{% if is_incremental() %}
-changed_days as (
-    select distinct reading_date
-    from meter_days
-    where last_ingested_at > (select max(last_ingested_at) from {{ this }})
-),
-{% endif %}
 
 daily as (
     select
@@ -30,9 +33,6 @@ daily as (
         cast(sum(interval_count) as bigint) as interval_count,
         max(last_ingested_at) as last_ingested_at
     from meter_days
-    {% if is_incremental() %}
-    where reading_date in (select reading_date from changed_days)
-    {% endif %}
     group by region_code, reading_date
 )
 

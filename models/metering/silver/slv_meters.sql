@@ -1,13 +1,27 @@
--- Conformed meter master of the four systems: one row per meter, current state.
--- Each export row is an insert (I), upsert (U) or delete (D); the latest row per local
--- meter code wins and a meter whose latest row is a delete is dropped.
-with
+-- Conformed meter master of the four systems: the current state of every meter code ever
+-- exported, one row per (system, local meter code). Each export row is an insert (I),
+-- upsert (U) or delete (D); the latest row per code wins (by ingest date, then row), and a
+-- code whose latest row is a delete stays as a tombstone (`is_removed`) so that an older
+-- row landing later can never bring it back.
+-- Incremental: the table is partitioned into 64 buckets of meter codes; a build recomputes
+-- only the buckets that received change rows since the last build (their current state plus
+-- the new rows) and replaces those partitions. max(latest over history) = latest over
+-- (current state + new rows), so the result equals a full rebuild.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='insert_overwrite',
+    partition_by=['meter_bucket'],
+    on_schema_change='fail',
+) }}
 
-nordgrid as (
+{% set watermark = incremental_watermark('ingested_at') %}
+
+{% set changes %}
     select
         source_system,
         ingest_date,
         source_row_number,
+        ingested_at,
         'DE' as country_code,
         meter_number as local_meter_code,
         meter_ean as meter_id,
@@ -17,13 +31,13 @@ nordgrid as (
         meter_type,
         change_type
     from {{ ref('brz_nordgrid__meters') }}
-),
-
-electra as (
+    where {{ newer_than('ingested_at', watermark) }}
+    union all
     select
         source_system,
         ingest_date,
         source_row_number,
+        ingested_at,
         'FR' as country_code,
         prm as local_meter_code,
         ean as meter_id,
@@ -33,13 +47,13 @@ electra as (
         type_compteur as meter_type,
         type_mouvement as change_type
     from {{ ref('brz_electra__meters') }}
-),
-
-dutchgrid as (
+    where {{ newer_than('ingested_at', watermark) }}
+    union all
     select
         source_system,
         ingest_date,
         source_row_number,
+        ingested_at,
         'NL' as country_code,
         ean as local_meter_code,
         ean as meter_id,
@@ -49,13 +63,13 @@ dutchgrid as (
         meter_type,
         mutation_type as change_type
     from {{ ref('brz_dutchgrid__meters') }}
-),
-
-luxpower as (
+    where {{ newer_than('ingested_at', watermark) }}
+    union all
     select
         source_system,
         ingest_date,
         source_row_number,
+        ingested_at,
         'LU' as country_code,
         zaehler as local_meter_code,
         ean as meter_id,
@@ -65,16 +79,57 @@ luxpower as (
         zaehlertyp as meter_type,
         aenderung as change_type
     from {{ ref('brz_luxpower__meters') }}
+    where {{ newer_than('ingested_at', watermark) }}
+{% endset %}
+
+{% set bucket = hash_bucket(['source_system', 'local_meter_code'], 64) %}
+
+{% if is_incremental() %}
+    {% set buckets = distinct_values(
+        'select ' ~ bucket ~ ' from (' ~ changes ~ ') as changes', 'int') %}
+{% endif %}
+
+with
+
+changes as (
+    {{ changes }}
 ),
 
-unioned as (
-    select * from nordgrid
+candidates as (
+    select
+        meter_id,
+        source_system,
+        local_meter_code,
+        country_code,
+        region_code,
+        supply_point_id,
+        meter_type,
+        installed_on,
+        ingest_date,
+        source_row_number,
+        change_type = 'D' as is_removed,
+        ingested_at,
+        {{ bucket }} as meter_bucket
+    from changes
+    {% if is_incremental() %}
     union all
-    select * from electra
-    union all
-    select * from dutchgrid
-    union all
-    select * from luxpower
+    select
+        meter_id,
+        source_system,
+        local_meter_code,
+        country_code,
+        region_code,
+        supply_point_id,
+        meter_type,
+        installed_on,
+        last_changed_on as ingest_date,
+        source_row_number,
+        is_removed,
+        ingested_at,
+        meter_bucket
+    from {{ this }}
+    where {{ in_values('meter_bucket', buckets) }}
+    {% endif %}
 ),
 
 ranked as (
@@ -82,9 +137,9 @@ ranked as (
         *,
         row_number() over (
             partition by source_system, local_meter_code
-            order by ingest_date desc, source_row_number desc
+            order by ingest_date desc, source_row_number desc, ingested_at desc
         ) as change_rank
-    from unioned
+    from candidates
 )
 
 select
@@ -96,6 +151,10 @@ select
     supply_point_id,
     meter_type,
     installed_on,
-    ingest_date as last_changed_on
+    ingest_date as last_changed_on,
+    source_row_number,
+    is_removed,
+    ingested_at,
+    meter_bucket
 from ranked
-where change_rank = 1 and change_type <> 'D'
+where change_rank = 1

@@ -1,4 +1,7 @@
 -- Conformed interval readings: one row per meter and interval, UTC, kWh, canonical meter id.
+-- A view of the accepted rows of slv_readings_classified (which is built incrementally).
+{{ config(materialized='view') }}
+
 select
     meter_id,
     interval_start_at,

@@ -5,6 +5,10 @@
 --   electra   Europe/Paris local time + saison (E = +02:00, H = +01:00), Wh
 --   dutchgrid UTC timestamps without zone, kWh as double (rounded to Wh)
 --   luxpower  dd.MM.yyyy + HH:mm + explicit UTC offset, kWh with decimal comma
+-- A view: slv_readings_classified reads only the batch it classifies (its filter on
+-- `ingested_at` reaches the bronze scans), so nothing here is stored twice.
+{{ config(materialized='view') }}
+
 with
 
 nordgrid as (

@@ -1,4 +1,7 @@
 -- Every rejected reading, kept with its reason: nothing is dropped silently.
+-- A view of the rejected rows of slv_readings_classified (which is built incrementally).
+{{ config(materialized='view') }}
+
 select
     source_system,
     source_file,
