@@ -56,3 +56,15 @@
     -#}
     {{ return('pmod(hash(' ~ columns | join(', ') ~ '), ' ~ buckets ~ ')') }}
 {% endmacro %}
+
+
+{% macro replaced_partitions(column, literals) %}
+    {#-
+        Declares in the model's compiled SQL which partitions this incremental build outputs
+        whole: `/* gridunion:replace_partitions <column> in (...) */`. The Sail
+        `insert_overwrite` strategy then replaces exactly these instead of first reading the
+        distinct partition values of the new data (which evaluates the model once more). The
+        model must output every row of these partitions and no row outside them.
+    -#}
+    {{ return('/* gridunion:replace_partitions ' ~ in_values(column, literals) ~ ' */') }}
+{% endmacro %}

@@ -25,7 +25,8 @@
         {%- if node.name == 'staging_manifest' -%}
             {%- set columns = 'system string, entity string, ingest_date string, source_file string, '
                 ~ 'source_bytes bigint, source_sha256 string, status string, error string, '
-                ~ 'row_count bigint, columns_json string, staged_at timestamp' -%}
+                ~ 'row_count bigint, columns_json string, staged_at timestamp, '
+                ~ 'source_mtime_ns bigint' -%}
             {%- set location = root ~ '/_manifest' -%}
         {%- else -%}
             {%- set columns = '_source_file string, _ingest_date string, _row_number bigint, '

@@ -7,8 +7,9 @@
     (...)` would replace the whole table instead of the partitions the new data touches. On
     Sail `insert_overwrite` with a `partition_by` is therefore run as Delta's
     `INSERT INTO ... REPLACE WHERE <partition predicate>`: the partition values present in the
-    new data are read first, and exactly those partitions are replaced in one atomic commit
-    (dbt-spark's documented dynamic-partition semantics). Sail's MERGE rewrites every data
+    new data are read first (or taken from the model's `replaced_partitions()` declaration,
+    which saves evaluating the model twice), and exactly those partitions are replaced in one
+    atomic commit (dbt-spark's documented dynamic-partition semantics). Sail's MERGE rewrites every data
     file of the target, so this is also the fast way to update a large table a few partitions
     at a time. The validation hands the materialization an internal strategy name
     (`sail_replace_partitions`) so that it skips the `set` statement. `insert_overwrite`
@@ -47,7 +48,14 @@
     {%- set partition_columns = [partition_by] if partition_by is string else partition_by -%}
     {%- set dest_columns = adapter.get_columns_in_relation(target_relation) -%}
     {%- set dest_cols_csv = dest_columns | map(attribute='quoted') | join(', ') -%}
-    {%- set predicate = gridunion_partition_predicate(source_relation, partition_columns) -%}
+    {#- partitions declared by the model (`replaced_partitions`), else those of the new data -#}
+    {%- set declared = modules.re.search(
+        '/\\* gridunion:replace_partitions (.*?) \\*/', model.get('compiled_code') or '') -%}
+    {%- if declared -%}
+        {%- set predicate = none if declared.group(1) == 'false' else declared.group(1) -%}
+    {%- else -%}
+        {%- set predicate = gridunion_partition_predicate(source_relation, partition_columns) -%}
+    {%- endif -%}
     {%- if predicate is none -%}
         {#- no rows: nothing to replace, the empty insert leaves the table as it is -#}
         insert into table {{ target_relation }}

@@ -1,26 +1,19 @@
 -- The meter dimension: every known smart meter of the four systems, keyed by its EAN-18.
--- Incremental, partitioned by region: a build replaces only the regions of meters whose
--- state changed since the last build (their new region and the region they left).
+-- Incremental: partitioned like slv_meters into 64 buckets of meter codes, a build replaces
+-- only the buckets in which a meter changed since the last build.
 {{ config(
     materialized='incremental',
     incremental_strategy='insert_overwrite',
-    partition_by=['region_code'],
+    partition_by=['meter_bucket'],
     on_schema_change='fail',
 ) }}
 
 {% set watermark = incremental_watermark('last_ingested_at') %}
-
-{% set changed %}
-    select meter_id, region_code, is_removed
-    from {{ ref('slv_meters') }}
-    where {{ newer_than('ingested_at', watermark) }}
-{% endset %}
-
 {% if is_incremental() %}
-    {% set regions = distinct_values(
-        'select region_code from (' ~ changed ~ ') as changed'
-        ~ ' union all select dim.region_code from ' ~ this ~ ' as dim'
-        ~ ' inner join (' ~ changed ~ ') as changed on dim.meter_id = changed.meter_id') %}
+    {% set buckets = distinct_values(
+        'select meter_bucket from ' ~ ref('slv_meters')
+        ~ ' where ' ~ newer_than('ingested_at', watermark), 'int') %}
+    {{ replaced_partitions('meter_bucket', buckets) }}
 {% endif %}
 
 with
@@ -28,7 +21,7 @@ with
 meters as (
     select * from {{ ref('slv_meters') }}
     {% if is_incremental() %}
-    where {{ in_values('region_code', regions) }}
+    where {{ in_values('meter_bucket', buckets) }}
     {% endif %}
 )
 
@@ -42,6 +35,7 @@ select
     meter_type,
     installed_on,
     last_changed_on,
-    ingested_at as last_ingested_at
+    ingested_at as last_ingested_at,
+    meter_bucket
 from meters
 where not is_removed

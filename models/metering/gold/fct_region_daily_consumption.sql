@@ -12,6 +12,7 @@
     {% set days = distinct_values(
         'select reading_date from ' ~ ref('fct_meter_daily_consumption')
         ~ ' where ' ~ newer_than('last_ingested_at', watermark), 'date') %}
+    {{ replaced_partitions('reading_date', days) }}
 {% endif %}
 
 with

@@ -13,6 +13,7 @@
     {% set days = distinct_values(
         'select reading_date from ' ~ ref('slv_readings')
         ~ ' where ' ~ newer_than('ingested_at', watermark), 'date') %}
+    {{ replaced_partitions('reading_date', days) }}
 {% endif %}
 
 with

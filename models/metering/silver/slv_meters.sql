@@ -83,19 +83,21 @@
 {% endset %}
 
 {% set bucket = hash_bucket(['source_system', 'local_meter_code'], 64) %}
+{% set state_columns = [
+    'meter_id', 'source_system', 'local_meter_code', 'country_code', 'region_code',
+    'supply_point_id', 'meter_type', 'installed_on', 'ingest_date', 'source_row_number',
+    'is_removed', 'ingested_at', 'meter_bucket',
+] %}
 
 {% if is_incremental() %}
     {% set buckets = distinct_values(
         'select ' ~ bucket ~ ' from (' ~ changes ~ ') as changes', 'int') %}
+    {{ replaced_partitions('meter_bucket', buckets) }}
 {% endif %}
 
 with
 
 changes as (
-    {{ changes }}
-),
-
-candidates as (
     select
         meter_id,
         source_system,
@@ -110,9 +112,11 @@ candidates as (
         change_type = 'D' as is_removed,
         ingested_at,
         {{ bucket }} as meter_bucket
-    from changes
-    {% if is_incremental() %}
-    union all
+    from ({{ changes }}) as conformed
+),
+
+{% if is_incremental() %}
+existing as (
     select
         meter_id,
         source_system,
@@ -129,17 +133,74 @@ candidates as (
         meter_bucket
     from {{ this }}
     where {{ in_values('meter_bucket', buckets) }}
+),
+
+changed_keys as (
+    select distinct
+        source_system,
+        local_meter_code
+    from changes
+),
+{% endif %}
+
+candidates as (
+    select * from changes
+    {% if is_incremental() %}
+    union all
+    select existing.*
+    from existing
+    left semi join changed_keys
+        on existing.source_system = changed_keys.source_system
+            and existing.local_meter_code = changed_keys.local_meter_code
     {% endif %}
 ),
 
-ranked as (
+contested as (
+    -- codes with more than one row to choose from (few: ranking only these is far cheaper
+    -- than a window over every candidate)
     select
-        *,
-        row_number() over (
-            partition by source_system, local_meter_code
-            order by ingest_date desc, source_row_number desc, ingested_at desc
-        ) as change_rank
+        source_system,
+        local_meter_code
     from candidates
+    group by source_system, local_meter_code
+    having count(*) > 1
+),
+
+latest_of_contested as (
+    select *
+    from (
+        select
+            candidates.*,
+            row_number() over (
+                partition by candidates.source_system, candidates.local_meter_code
+                order by ingest_date desc, source_row_number desc, ingested_at desc
+            ) as change_rank
+        from candidates
+        left semi join contested
+            on candidates.source_system = contested.source_system
+                and candidates.local_meter_code = contested.local_meter_code
+    ) as ranked
+    where change_rank = 1
+),
+
+current_state as (
+    select candidates.*
+    from candidates
+    left anti join contested
+        on candidates.source_system = contested.source_system
+            and candidates.local_meter_code = contested.local_meter_code
+    union all
+    select {{ state_columns | join(', ') }}
+    from latest_of_contested
+    {% if is_incremental() %}
+    union all
+    -- the unchanged codes of the rebuilt buckets
+    select existing.*
+    from existing
+    left anti join changed_keys
+        on existing.source_system = changed_keys.source_system
+            and existing.local_meter_code = changed_keys.local_meter_code
+    {% endif %}
 )
 
 select
@@ -156,5 +217,4 @@ select
     is_removed,
     ingested_at,
     meter_bucket
-from ranked
-where change_rank = 1
+from current_state

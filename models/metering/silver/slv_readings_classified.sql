@@ -1,5 +1,5 @@
--- Every parsed reading with its canonical meter and, when rejected, exactly one quarantine
--- reason, checked in this order (the generator's precedence, docs/landing.md):
+-- Every reading of slv_readings_checked with, when rejected, exactly one quarantine reason:
+-- its row-check reason, else the de-duplication's. Precedence (docs/landing.md):
 --   unparsable > unknown_meter > too_late > negative > implausible > duplicate > superseded
 -- De-duplication runs only on rows that pass the row checks: per meter and interval the
 -- latest send time wins (a corrected re-send beats the original); a copy equal to the
@@ -7,12 +7,12 @@
 -- batch, file, row and load time so the rule is deterministic.
 --
 -- Incremental, partitioned by batch (`ingest_date`): a build classifies only the readings
--- loaded into bronze since the last build. They are de-duplicated together with the accepted
--- readings of earlier builds that share their meter and interval; an earlier accepted reading
--- that loses becomes `duplicate`/`superseded` and its batch partition is rewritten with it.
--- Rows rejected earlier keep their reason. The batch's own partitions are replaced whole
--- (rows loaded earlier into the same ingest date are carried over), so the common daily
--- build only adds a partition.
+-- checked since the last build. They are de-duplicated together with the accepted readings
+-- of earlier builds that share their meter and interval; an earlier accepted reading that
+-- loses becomes `duplicate`/`superseded` and its batch partition is rewritten with it. Rows
+-- rejected earlier keep their reason. The batch's own partitions are replaced whole (rows
+-- loaded earlier into the same ingest date are carried over), so the common daily build only
+-- adds a partition.
 {{ config(
     materialized='incremental',
     incremental_strategy='insert_overwrite',
@@ -37,56 +37,16 @@
     'parse_error',
     'ingested_at',
 ] %}
+{#- the version of a meter interval that wins: the first in this order -#}
 {% set version_order =
     'sent_at desc, ingest_date desc, source_file desc, source_row_number desc, ingested_at desc' %}
 
 {% set watermark = incremental_watermark('ingested_at') %}
-{% if is_incremental() %}
-    {% set batch_dates = distinct_values(
-        'select ingest_date from ' ~ ref('slv_readings_parsed')
-        ~ ' where ' ~ newer_than('ingested_at', watermark), 'date') %}
-{% endif %}
 
-with
-
-parsed as (
-    select * from {{ ref('slv_readings_parsed') }}
-    where {{ newer_than('ingested_at', watermark) }}
-),
-
-meters as (
-    select
-        source_system,
-        local_meter_code,
-        meter_id,
-        region_code,
-        country_code
-    from {{ ref('slv_meters') }}
-    where not is_removed
-),
-
+{% set deduplication %}
 checked as (
-    select
-        parsed.*,
-        meters.meter_id,
-        meters.region_code,
-        meters.country_code,
-        to_date(parsed.interval_start_at) as reading_date,
-        case
-            when not parsed.is_parsed then 'unparsable'
-            when meters.meter_id is null then 'unknown_meter'
-            when parsed.interval_start_at
-                < cast(date_sub(parsed.ingest_date, {{ var('max_lateness_days') }}) as timestamp)
-                then 'too_late'
-            when parsed.energy_kwh < 0 then 'negative'
-            when parsed.energy_kwh
-                > {{ var('max_plausible_kwh_per_hour') }} * parsed.interval_minutes / 60.0
-                then 'implausible'
-        end as row_check_reason
-    from parsed
-    left join meters
-        on parsed.source_system = meters.source_system
-            and parsed.local_meter_code = meters.local_meter_code
+    select * from {{ ref('slv_readings_checked') }}
+    where {{ newer_than('ingested_at', watermark) }}
 ),
 
 {% if is_incremental() %}
@@ -124,9 +84,20 @@ candidates as (
     {% endif %}
 ),
 
-ranked as (
+contested as (
+    -- meter intervals with more than one version (few: a window over every candidate, or a
+    -- struct max, costs seconds per 500 k rows on Sail; grouping to find these is cheap)
     select
-        *,
+        meter_id,
+        interval_start_at
+    from candidates
+    group by meter_id, interval_start_at
+    having count(*) > 1
+),
+
+versions as (
+    select
+        candidates.*,
         row_number() over (
             partition by meter_id, interval_start_at order by {{ version_order }}
         ) as version_rank,
@@ -137,17 +108,33 @@ ranked as (
             partition by meter_id, interval_start_at order by {{ version_order }}
         ) as winning_sent_at
     from candidates
+    left semi join contested
+        on candidates.meter_id = contested.meter_id
+            and candidates.interval_start_at = contested.interval_start_at
+),
+
+losers as (
+    select
+        source_file,
+        source_row_number,
+        ingested_at,
+        case
+            when energy_kwh = winning_energy_kwh and sent_at = winning_sent_at then 'duplicate'
+            else 'superseded'
+        end as quarantine_reason
+    from versions
+    where version_rank > 1
 ),
 
 deduplicated as (
     select
-        *,
-        case
-            when version_rank = 1 then null
-            when energy_kwh = winning_energy_kwh and sent_at = winning_sent_at then 'duplicate'
-            else 'superseded'
-        end as quarantine_reason
-    from ranked
+        candidates.*,
+        losers.quarantine_reason
+    from candidates
+    left join losers
+        on candidates.source_file = losers.source_file
+            and candidates.source_row_number = losers.source_row_number
+            and candidates.ingested_at = losers.ingested_at
 )
 
 {% if is_incremental() %}
@@ -163,7 +150,26 @@ dethroned as (
         quarantine_reason
     from deduplicated
     where not is_new and quarantine_reason is not null
-),
+)
+{% endif %}
+{% endset %}
+
+{% if is_incremental() %}
+    {#- the partitions this build rewrites: the batch's ingest dates and those of dethroned rows -#}
+    {% set partitions = distinct_values(
+        'select ingest_date from ' ~ ref('slv_readings_checked')
+        ~ ' where ' ~ newer_than('ingested_at', watermark)
+        ~ ' union all select ingest_date from (with ' ~ deduplication
+        ~ ' select ingest_date from dethroned) as dethroned_batches', 'date') %}
+    {{ replaced_partitions('ingest_date', partitions) }}
+{% endif %}
+
+with
+
+{{ deduplication }}
+
+{% if is_incremental() %}
+,
 
 reclassified as (
     select
@@ -179,14 +185,9 @@ reclassified as (
 ),
 
 carried_over as (
-    -- earlier rows of every partition this build rewrites: the batch's ingest dates, and
-    -- the batches of dethroned readings
+    -- earlier rows of every partition this build rewrites
     select * from reclassified
-    where {{ in_values('ingest_date', batch_dates) }}
-    union all
-    select * from reclassified
-    where not {{ in_values('ingest_date', batch_dates) }}
-        and ingest_date in (select ingest_date from dethroned)
+    where {{ in_values('ingest_date', partitions) }}
 )
 {% endif %}
 
