@@ -16,6 +16,7 @@ from platform_tools.engine.catalog import (
     RegistryEntry,
     delta_type_to_ddl,
     plan,
+    scan_tables,
     schema_json_to_ddl,
 )
 from platform_tools.engine.config import DEFAULT_PORT, DEFAULT_SESSION_ID, EngineConfig
@@ -99,6 +100,20 @@ def _table(name: str, hours: int) -> LakehouseTable:
 
 def _entry(name: str, kind: str, hours: int) -> RegistryEntry:
     return RegistryEntry("s", name, kind, "select 1", T0 + dt.timedelta(hours=hours))
+
+
+def test_scan_reads_columns_and_partitioning_from_the_delta_log(tmp_path: Path) -> None:
+    """The rebuild must declare a partitioned table as partitioned, or Sail refuses it."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    data = pa.table({"v": pa.array([1, 2], pa.int32()), "day": pa.array([10, 11], pa.int32())})
+    write_deltalake(str(tmp_path / "s" / "parted"), data, partition_by=["day"])
+    write_deltalake(str(tmp_path / "s" / "plain"), data)
+    found = {t.name: t for t in scan_tables(tmp_path)}
+    assert found["parted"].partition_columns == ("day",)
+    assert found["plain"].partition_columns == ()
+    assert "`v` INT" in found["parted"].columns_ddl and "`day` INT" in found["parted"].columns_ddl
 
 
 def test_catalog_plan_newest_record_wins() -> None:
