@@ -5,8 +5,9 @@ generated. Day 1 (the full master-data export plus readings) is staged and built
 set-up. Day 2 is the measured daily batch: its files land, are staged and built bronze → gold
 (`dbt build --select domain:metering`, incremental) — repeated --runs times from a copy of the
 day-1 lakehouse. Reported per scale: generator wall time and rows/second, the day-1 set-up,
-the day-2 stage and build wall times (medians), engine peak memory (VmHWM of the Sail
-process), and the ratio build(3.5 M readings) / build(500 k readings).
+the day-2 stage and build wall times (medians; the build also as dbt's own run phase, i.e.
+without the ~6 s of starting dbt), engine peak memory (VmHWM of the Sail process), and the
+ratio build(3.5 M readings) / build(500 k readings).
 
     .venv/bin/python benchmarks/bench_metering.py [--meters 3500000] [--runs 3]
         [--readings 500000 3500000]
@@ -106,7 +107,7 @@ def bench_scale(root: Path, meters: int, readings: int, runs: int) -> dict[str, 
     server.down(cfg)
     baseline = work / "day1"
     shutil.copytree(lakehouse, baseline, ignore=shutil.ignore_patterns("_engine"))
-    stages, builds, peaks = [], [], []
+    stages, builds, peaks, dag_seconds = [], [], [], []
     for _ in range(runs):
         shutil.rmtree(lakehouse)
         shutil.copytree(baseline, lakehouse)
@@ -114,6 +115,8 @@ def bench_scale(root: Path, meters: int, readings: int, runs: int) -> dict[str, 
         land("2024-10-27")
         stages.append(timed([pt, "landing", "stage"], env))
         builds.append(timed(dbt, env))
+        results = json.loads((work / "target" / "run_results.json").read_text())
+        dag_seconds.append(float(results["elapsed_time"]))
         assert status.pid is not None
         peaks.append(peak_rss_mb(status.pid))
         server.down(cfg)
@@ -126,6 +129,7 @@ def bench_scale(root: Path, meters: int, readings: int, runs: int) -> dict[str, 
         "stage_s": statistics.median(stages),
         "build_s": statistics.median(builds),
         "builds": builds,
+        "dag_s": statistics.median(dag_seconds),
         "peak_mb": max(peaks),
     }
 
@@ -147,21 +151,24 @@ def main() -> None:
     )
     print(
         "| readings/day | meters | generate 2 days | rows landed | rows/s | day-1 set-up "
-        "(stage + build) | day-2 stage | day-2 build bronze→gold | engine peak RSS |"
+        "(stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
+        "day-2 stage + build | engine peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for readings, r in results.items():
         print(
             f"| {readings:,} | {args.meters:,} | {r['generate_s']:.1f} s | {int(r['rows']):,} | "
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
             f"{r['setup_build_s']:.1f} s | {r['stage_s']:.1f} s | {r['build_s']:.1f} s "
-            f"(runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | {r['peak_mb']:,.0f} MB |"
+            f"({r['dag_s']:.1f} s; runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | "
+            f"{r['stage_s'] + r['build_s']:.1f} s | {r['peak_mb']:,.0f} MB |"
         )
     if len(results) == 2:
         small, large = (results[k] for k in sorted(results))
         print(
             f"\nbuild-time ratio ({max(results):,} / {min(results):,} readings): "
-            f"{large['build_s'] / small['build_s']:.2f}"
+            f"{large['build_s'] / small['build_s']:.2f} (dbt run phase only: "
+            f"{large['dag_s'] / small['dag_s']:.2f})"
         )
 
 
