@@ -43,8 +43,26 @@
 {% endmacro %}
 
 
+{% macro touched_partitions(upstream, partition_column, upstream_loaded_at, loaded_at, data_type) %}
+    {#-
+        The values (SQL literals) of `partition_column` in the rows of `upstream` loaded after
+        this model's watermark (`max(<loaded_at>)` of this model): the partitions a build must
+        recompute. None on a first build or a full refresh (everything is built).
+    -#}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set watermark = incremental_watermark(loaded_at) -%}
+    {{ return(distinct_values(
+        'select ' ~ partition_column ~ ' from ' ~ upstream
+        ~ ' where ' ~ newer_than(upstream_loaded_at, watermark), data_type)) }}
+{% endmacro %}
+
+
 {% macro in_values(column, literals) %}
-    {#- `<column> in (<literals>)`, or `false` for an empty list (the batch touched nothing) -#}
+    {#-
+        `<column> in (<literals>)`; `false` for an empty list (the batch touched nothing),
+        `true` for none (a full build)
+    -#}
+    {%- if literals is none -%}{{ return('true') }}{%- endif -%}
     {{ return(column ~ ' in (' ~ literals | join(', ') ~ ')' if literals else 'false') }}
 {% endmacro %}
 
@@ -66,5 +84,6 @@
         distinct partition values of the new data (which evaluates the model once more). The
         model must output every row of these partitions and no row outside them.
     -#}
+    {%- if literals is none -%}{{ return('') }}{%- endif -%}
     {{ return('/* gridunion:replace_partitions ' ~ in_values(column, literals) ~ ' */') }}
 {% endmacro %}

@@ -8,21 +8,20 @@
     on_schema_change='fail',
 ) }}
 
-{% set watermark = incremental_watermark('last_ingested_at') %}
-{% if is_incremental() %}
-    {% set buckets = distinct_values(
-        'select meter_bucket from ' ~ ref('slv_meters')
-        ~ ' where ' ~ newer_than('ingested_at', watermark), 'int') %}
-    {{ replaced_partitions('meter_bucket', buckets) }}
-{% endif %}
+{% set buckets = touched_partitions(
+    ref('slv_meters'),
+    partition_column='meter_bucket',
+    upstream_loaded_at='ingested_at',
+    loaded_at='last_ingested_at',
+    data_type='int',
+) %}
+{{ replaced_partitions('meter_bucket', buckets) }}
 
 with
 
 meters as (
     select * from {{ ref('slv_meters') }}
-    {% if is_incremental() %}
     where {{ in_values('meter_bucket', buckets) }}
-    {% endif %}
 )
 
 select

@@ -7,21 +7,20 @@
     on_schema_change='fail',
 ) }}
 
-{% set watermark = incremental_watermark('last_ingested_at') %}
-{% if is_incremental() %}
-    {% set days = distinct_values(
-        'select reading_date from ' ~ ref('fct_meter_daily_consumption')
-        ~ ' where ' ~ newer_than('last_ingested_at', watermark), 'date') %}
-    {{ replaced_partitions('reading_date', days) }}
-{% endif %}
+{% set days = touched_partitions(
+    ref('fct_meter_daily_consumption'),
+    partition_column='reading_date',
+    upstream_loaded_at='last_ingested_at',
+    loaded_at='last_ingested_at',
+    data_type='date',
+) %}
+{{ replaced_partitions('reading_date', days) }}
 
 with
 
 meter_days as (
     select * from {{ ref('fct_meter_daily_consumption') }}
-    {% if is_incremental() %}
     where {{ in_values('reading_date', days) }}
-    {% endif %}
 ),
 
 daily as (

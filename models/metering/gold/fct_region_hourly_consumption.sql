@@ -8,21 +8,20 @@
     on_schema_change='fail',
 ) }}
 
-{% set watermark = incremental_watermark('last_ingested_at') %}
-{% if is_incremental() %}
-    {% set days = distinct_values(
-        'select reading_date from ' ~ ref('slv_readings')
-        ~ ' where ' ~ newer_than('ingested_at', watermark), 'date') %}
-    {{ replaced_partitions('reading_date', days) }}
-{% endif %}
+{% set days = touched_partitions(
+    ref('slv_readings'),
+    partition_column='reading_date',
+    upstream_loaded_at='ingested_at',
+    loaded_at='last_ingested_at',
+    data_type='date',
+) %}
+{{ replaced_partitions('reading_date', days) }}
 
 with
 
 readings as (
     select * from {{ ref('slv_readings') }}
-    {% if is_incremental() %}
     where {{ in_values('reading_date', days) }}
-    {% endif %}
 ),
 
 hourly as (
