@@ -182,7 +182,8 @@ def test_pr_check_fails_readably_on_description_lint_and_contract(sandbox: Sandb
     yml.write_text(text[:match.start()] + match.group(1) + text[match.end():])
     # SQL against the lint rules
     sql = sandbox.repo / "models" / "metering" / "silver" / "slv_meters.sql"
-    sql.write_text(sql.read_text().replace("select\n", "SELECT\n", 1))
+    head, final_select = sql.read_text().rsplit("\nselect\n", 1)
+    sql.write_text(head + "\nSELECT\n" + final_select)
     # a column dropped from a public model
     dim = sandbox.repo / DIM_METERS
     dim.write_text(dim.read_text().replace("    installed_on,\n", ""))

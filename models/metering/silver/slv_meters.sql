@@ -173,7 +173,10 @@ latest_of_contested as (
             candidates.*,
             row_number() over (
                 partition by candidates.source_system, candidates.local_meter_code
-                order by ingest_date desc, source_row_number desc, ingested_at desc
+                order by
+                    candidates.ingest_date desc,
+                    candidates.source_row_number desc,
+                    candidates.ingested_at desc
             ) as change_rank
         from candidates
         left semi join contested
