@@ -99,8 +99,9 @@ def register(subparsers: Any) -> None:
             "Write <staging>/<system>/<entity>/ingest_date=D/<file>.parquet for every landing "
             "file (columns _source_file, _ingest_date, _row_number, _record, _parse_error) "
             "and the manifest <staging>/_manifest/manifest.parquet. A file whose SHA-256 is "
-            "unchanged is skipped, so staging twice changes nothing. An unreadable file is "
-            "recorded as corrupt and reported; that is not an error (exit 0)."
+            "unchanged is skipped (one whose size and mtime match the manifest is not even "
+            "read), so staging twice changes nothing. An unreadable file is recorded as "
+            "corrupt and reported; that is not an error (exit 0)."
         ),
     )
     stg.add_argument(

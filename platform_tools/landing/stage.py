@@ -38,12 +38,24 @@ staged file of an earlier version of it is removed.
 The manifest ``<staging>/_manifest/manifest.parquet`` (one row per landing file seen, sorted
 by ``source_file``, rewritten atomically and only when a row changed) has the columns of
 :data:`MANIFEST_SCHEMA`. The source file's SHA-256 is the idempotency key: a file whose
-hash equals the manifest's is not read again (when its staged file still exists), so
+hash equals the manifest's is not staged again (when its staged file still exists), so
 staging twice, or re-landing an identical file, changes nothing; a staged file that was
 deleted is rebuilt (same bytes, same manifest row); a changed file is re-staged and its row
 replaced (``staged_at`` is the wall-clock time, UTC, of staging that version). Rows of files
 that disappeared from the landing zone are kept (staging never deletes because the landing
 zone shrank).
+
+``source_mtime_ns`` spares the hashing: a file whose size and modification time (ns) equal
+its row's is unchanged without being read. It is recorded only when the file's mtime is at
+least :data:`MTIME_SETTLE_NS` older than the start of staging (a later write within the same
+file-system timestamp tick could otherwise keep it); otherwise it is null and the file is
+hashed on every run. When a file is hashed and found unchanged (its mtime differs, say after
+the landing zone was copied), its row keeps the recorded mtime unless the manifest is being
+rewritten anyway, which then records the file's current settled mtime. A manifest written
+before the column existed reads as null mtimes and is rewritten with the column.
+
+Files are staged on up to two threads (Arrow, hashing, file I/O and Parquet encoding run
+without the GIL); results are collected in file order.
 """
 
 from __future__ import annotations
@@ -51,10 +63,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -66,12 +81,23 @@ import pyarrow.parquet as pq
 
 from platform_tools.errors import ArtifactError, UsageError
 from platform_tools.landing.arrowtext import (
+    IntArray,
     atomic_write_bytes,
+    bool_array,
+    bool_values,
     concat,
     constant,
-    join,
+    float_array,
+    int_array,
+    int_values,
     json_quote,
+    needs_json_escape,
+    optional_int_array,
     parquet_bytes,
+    positions,
+    take_spans,
+    text_array,
+    text_scalar,
 )
 from platform_tools.landing.formats import CSV_SEPARATORS
 
@@ -97,8 +123,14 @@ MANIFEST_SCHEMA: Final[pa.Schema] = pa.schema(
         ("row_count", pa.int64()),
         ("columns_json", pa.string()),
         ("staged_at", pa.timestamp("us", tz="UTC")),
+        ("source_mtime_ns", pa.int64()),
     ]
 )
+MTIME_COLUMN: Final[str] = "source_mtime_ns"
+# A landing file's mtime is recorded (and trusted later) only when it is at least this much
+# older than the start of staging: a write within the same file-system timestamp tick as the
+# recorded one would otherwise go unnoticed.
+MTIME_SETTLE_NS: Final[int] = 2_000_000_000
 MANIFEST_RELATIVE: Final[str] = "_manifest/manifest.parquet"
 STATUS_STAGED: Final[str] = "staged"
 STATUS_CORRUPT: Final[str] = "corrupt"
@@ -108,7 +140,10 @@ JSON_EXTENSIONS: Final[frozenset[str]] = frozenset({".jsonl", ".ndjson", ".json"
 PARQUET_EXTENSIONS: Final[frozenset[str]] = frozenset({".parquet"})
 _PARTITION = re.compile(r"ingest_date=(\d{4}-\d{2}-\d{2})")
 _CHUNK_ROWS = 262_144
+# files staged at once (each holds its bytes and their parse in memory)
+_WORKERS = max(1, min(2, os.cpu_count() or 1))
 _BOM = b"\xef\xbb\xbf"
+_BLANK = re.compile(rb"\s*")  # what bytes.strip() removes
 
 
 class CorruptFile(Exception):
@@ -242,14 +277,24 @@ def _dump_record(record: dict[str, Any]) -> str:
 
 
 def _records_from_columns(names: list[str], texts: list[pa.Array], length: int) -> pa.Array:
-    """``{"name":<json text>,...}`` per row from per-column text arrays (nulls -> null)."""
+    """``{"name":<json text>,...}`` per row from per-column text arrays (nulls -> null).
+
+    One join over all columns; a column without nulls and without a character JSON escapes
+    gets its quotes from the neighbouring literals, any other one goes through
+    :func:`json_quote`."""
     if not names:
         return constant("{}", length)
-    fragments: list[pa.Array | str] = [
-        concat(json.dumps(name, ensure_ascii=False) + ":", json_quote(text))
-        for name, text in zip(names, texts, strict=True)
-    ]
-    return concat("{", join(fragments, ","), "}")
+    pieces: list[pa.Array | str] = []
+    literal = "{"
+    for i, (name, text) in enumerate(zip(names, texts, strict=True)):
+        literal += ("," if i else "") + json.dumps(name, ensure_ascii=False) + ":"
+        if text.null_count == 0 and not needs_json_escape(text):
+            pieces += [literal + '"', pc.cast(text, pa.string())]
+            literal = '"'
+        else:
+            pieces += [literal, json_quote(text)]
+            literal = ""
+    return concat(*pieces, literal + "}")
 
 
 # -- CSV -----------------------------------------------------------------------------------
@@ -258,9 +303,10 @@ def _records_from_columns(names: list[str], texts: list[pa.Array], length: int) 
 def parse_csv(data: bytes, separator: str) -> ParsedFile:
     """Parse CSV bytes with a header line; rows with the wrong field count become errors."""
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
-    if not body.strip():
+    if _BLANK.fullmatch(body):  # (stops at the first non-blank byte)
         return _empty_parsed([])
-    header_bytes = body.split(b"\n", 1)[0].rstrip(b"\r")
+    header_end = body.find(b"\n")
+    header_bytes = (body if header_end < 0 else body[:header_end]).rstrip(b"\r")
     try:
         header_text = header_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -318,20 +364,17 @@ def _parse_csv_arrow(
     good_records = pa.chunked_array(chunks, pa.string())
     if not bad:
         return good_records, pa.chunked_array([pa.nulls(good, pa.string())])
-    bad_records = pa.array(
-        [_dump_record({RAW_LINE_KEY: text}) for _, text, _ in bad], pa.string()
-    )
-    bad_errors = pa.array(
-        [f"expected {len(names)} fields, got {count}" for _, _, count in bad], pa.string()
-    )
+    bad_records = text_array([_dump_record({RAW_LINE_KEY: text}) for _, text, _ in bad])
+    bad_errors = text_array([f"expected {len(names)} fields, got {count}" for _, _, count in bad])
     is_bad = np.zeros(total, dtype=bool)
     is_bad[np.array(bad_numbers, dtype=np.int64) - 1] = True
     # position of every output row in concat(good, bad)
     order = np.empty(total, dtype=np.int64)
     order[~is_bad] = np.arange(good, dtype=np.int64)
     order[is_bad] = good + np.arange(len(bad), dtype=np.int64)
-    records = pa.chunked_array([*good_records.chunks, bad_records], pa.string()).take(order)
-    errors = pa.chunked_array([pa.nulls(good, pa.string()), bad_errors]).take(order)
+    take = int_array(order)
+    records = pa.chunked_array([*good_records.chunks, bad_records], pa.string()).take(take)
+    errors = pa.chunked_array([pa.nulls(good, pa.string()), bad_errors]).take(take)
     return records, errors
 
 
@@ -362,68 +405,362 @@ def _parse_csv_python(
         records.append(_dump_record(dict(zip(names, fields, strict=True))))
         errors.append(None)
     return (
-        pa.chunked_array([pa.array(records, pa.string())]),
-        pa.chunked_array([pa.array(errors, pa.string())]),
+        pa.chunked_array([text_array(records)]),
+        pa.chunked_array([text_array(errors)]),
     )
 
 
 # -- JSON lines ---------------------------------------------------------------------------
+#
+# Every line is staged as the per-line path :func:`_json_line_row` renders it. Most files
+# repeat a few *layouts* (the same keys, in the same order, with the same kinds of flat
+# values and the same spacing), and lines of a known layout are rendered vectorised: a
+# layout is read off the first line not yet placed (in Python), an anchored RE2 pattern of
+# it finds every line of that layout (DFA, no captures), and the records are assembled from
+# byte ranges of the file located via its quote positions. A layout only admits strings
+# without escapes or control characters, JSON numbers, true, false and null, with unique
+# keys; every other line (blank, invalid, nested, escaped, duplicate keys, a layout beyond
+# the first few) takes the per-line path, so both give the same text for every line.
+
+_JSON_STRING = r'"[^"\\\x00-\x1f]*"'  # no escape, no control character: text as landed
+_JSON_BARE = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false"
+_SEED_LEAD = re.compile(r" *\{ *")
+_SEED_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"( *: *)')
+_SEED_VALUE = re.compile(rf"({_JSON_STRING})|({_JSON_BARE})|null")
+_SEED_NEXT = re.compile(r' *, *(?=")')
+_SEED_END = re.compile(r" *\} *")
+_VALUE_KINDS: Final[dict[int, str]] = {1: "string", 2: "bare", 0: "null"}  # by _SEED_VALUE group
+_KIND_PATTERN: Final[dict[str, str]] = {
+    "string": _JSON_STRING,
+    "bare": f"(?:{_JSON_BARE})",
+    "null": "null",
+}
+_MAX_LAYOUTS = 16  # RE2 passes per file; lines of further layouts take the per-line path
+_MAX_SEEDS = 64  # lines tried as the seed of a layout
+_MAX_VECTOR_BYTES = 2**31 - 1  # 32-bit string offsets
+_QUOTE = 0x22
+_NEWLINE = 0x0A
+_RETURN = 0x0D
 
 
-def parse_jsonl(data: bytes, *, check_unicode: bool = False) -> ParsedFile:
-    """Parse JSON lines; a line that is not a JSON object becomes an error row."""
-    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+@dataclass(frozen=True)
+class _JsonField:
+    """One ``"key": value`` of a layout, with the exact text around the value."""
+
+    key: str
+    colon: str  # from the key's closing quote to the value
+    kind: str  # "string", "bare" (number, true, false: staged quoted) or "null"
+    after: str  # from the value to the next key's opening quote, or to the end of the line
+
+
+@dataclass(frozen=True)
+class _JsonLayout:
+    lead: str
+    fields: tuple[_JsonField, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+    @property
+    def quotes(self) -> int:
+        return sum(4 if f.kind == "string" else 2 for f in self.fields)
+
+    def pattern(self) -> str:
+        """RE2 pattern matching a line of this layout (with its ``\\r\\n``, if any)."""
+        parts = ["^", _re2_literal(self.lead)]
+        for f in self.fields:
+            parts += ['"', _re2_literal(f.key), '"', _re2_literal(f.colon)]
+            parts += [_KIND_PATTERN[f.kind], _re2_literal(f.after)]
+        parts.append(r"\r?\n?$")
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _JsonLines:
+    """A JSON-lines body split at ``\\n``: line ``i`` is ``body[start[i]:stop[i]]`` (its
+    ``\\n`` excluded), ``end[i]`` excludes a final ``\\r`` as well."""
+
+    body: bytes
+    buffer: pa.Buffer
+    start: IntArray
+    stop: IntArray
+    end: IntArray
+    array: pa.Array  # line i with its "\n", for pattern matching
+
+    def text(self, i: int) -> str:
+        return self.body[self.start[i] : self.stop[i]].decode("utf-8")
+
+
+@dataclass
+class _JsonRows:
+    """Staged rows of some lines of a file, by line number."""
+
+    lines: IntArray
+    records: pa.Array
+    errors: pa.Array
+    keys: list[tuple[int, tuple[str, ...]]]  # (line, keys) of rows that add columns
+
+
+def _re2_literal(text: str) -> str:
+    """``text`` as an RE2 pattern matching exactly it (ASCII punctuation hex-escaped)."""
+    return "".join(c if not c.isascii() or c.isalnum() else f"\\x{{{ord(c):02x}}}" for c in text)
+
+
+def _raw_row(line: str, error: str) -> tuple[str, str | None, tuple[str, ...]]:
+    return _dump_record({RAW_LINE_KEY: line}), error, ()
+
+
+def _json_line_row(line: str) -> tuple[str, str | None, tuple[str, ...]] | None:
+    """One JSON line as ``(record, parse error, keys)``; ``None`` for a blank line."""
+    if not line or line.isspace():
+        return None
+    if line[-1] == "\r":
+        line = line[:-1]
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorruptFile(f"not UTF-8 text: {exc}") from None
-    columns: dict[str, None] = {}
-    last_keys: tuple[str, ...] = ()
+        value = _DECODER.decode(line)
+    except json.JSONDecodeError as exc:
+        return _raw_row(line, _one_line(f"invalid JSON: {exc}"))
+    if not isinstance(value, dict):
+        return _raw_row(line, "not a JSON object")
+    for key, item in value.items():
+        if not isinstance(item, str):  # strings and _Raw numbers stay as they are
+            value[key] = _json_value_text(item)
+    dumped = _dump_record(value)
+    try:
+        dumped.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape
+        return _raw_row(line, "invalid unicode escape")
+    return dumped, None, tuple(value)
+
+
+def _rows_by_line(
+    texts: Iterable[tuple[int, str]],
+) -> _JsonRows:
+    """The per-line path over ``(line number, line)`` pairs."""
+    numbers: list[int] = []
     records: list[str] = []
     errors: list[str | None] = []
-    for line in text.split("\n"):
-        if not line or line.isspace():
+    keys: list[tuple[int, tuple[str, ...]]] = []
+    last_keys: tuple[str, ...] | None = None
+    for number, line in texts:
+        row = _json_line_row(line)
+        if row is None:
             continue
-        if line[-1] == "\r":
-            line = line[:-1]
-        try:
-            value = _DECODER.decode(line)
-        except json.JSONDecodeError as exc:
-            records.append(_dump_record({RAW_LINE_KEY: line}))
-            errors.append(_one_line(f"invalid JSON: {exc}"))
-            continue
-        if not isinstance(value, dict):
-            records.append(_dump_record({RAW_LINE_KEY: line}))
-            errors.append("not a JSON object")
-            continue
-        for key, item in value.items():
-            if not isinstance(item, str):  # strings and _Raw numbers stay as they are
-                value[key] = _json_value_text(item)
-        dumped = _dump_record(value)
-        if check_unicode:
-            try:
-                dumped.encode("utf-8")
-            except UnicodeEncodeError:
-                records.append(_dump_record({RAW_LINE_KEY: line}))
-                errors.append("invalid unicode escape")
-                continue
-        keys = tuple(value)
-        if keys != last_keys:
-            for key in keys:
-                columns.setdefault(key)
-            last_keys = keys
-        records.append(dumped)
-        errors.append(None)
+        record, error, row_keys = row
+        numbers.append(number)
+        records.append(record)
+        errors.append(error)
+        if row_keys and row_keys != last_keys:
+            keys.append((number, row_keys))
+            last_keys = row_keys
+    return _JsonRows(
+        np.array(numbers, dtype=np.int64),
+        text_array(records),
+        text_array(errors),
+        keys,
+    )
+
+
+def _seed_layout(line: str) -> _JsonLayout | None:
+    """The layout of one line (``\\n`` and a final ``\\r`` removed), if it has one."""
+    lead = _SEED_LEAD.match(line)
+    if lead is None:
+        return None
+    fields: list[_JsonField] = []
+    position = lead.end()
+    while True:
+        key = _SEED_KEY.match(line, position)
+        value = _SEED_VALUE.match(line, key.end()) if key is not None else None
+        if key is None or value is None:
+            return None
+        kind = _VALUE_KINDS[value.lastindex or 0]
+        end = _SEED_END.fullmatch(line, value.end())
+        after = end if end is not None else _SEED_NEXT.match(line, value.end())
+        if after is None:
+            return None
+        fields.append(_JsonField(key.group(1), key.group(2), kind, after.group()))
+        if end is not None:
+            break
+        position = after.end()
+    if len({f.key for f in fields}) != len(fields):
+        return None  # duplicate keys: the last value wins at the first key's place
+    return _JsonLayout(lead.group(), tuple(fields))
+
+
+def _split_json_lines(body: bytes) -> _JsonLines | None:
+    """Split at ``\\n`` (raises :class:`CorruptFile` when the body is not UTF-8; ``None``
+    if Arrow finds invalid UTF-8 where Python does not, which is not expected)."""
+    codes = np.frombuffer(body, dtype=np.uint8)
+    newlines = positions(codes, _NEWLINE)
+    start = np.concatenate([np.zeros(1, np.int64), newlines + 1])
+    stop = np.concatenate([newlines, np.array([len(body)], np.int64)])
+    last = codes[np.maximum(stop - 1, 0)] if len(codes) else np.zeros(1, np.uint8)
+    has_return = (stop > start) & (last == _RETURN)
+    buffer = pa.py_buffer(body)
+    offsets = np.concatenate([start, np.array([len(body)], np.int64)]).astype(np.int32)
+    array = pa.Array.from_buffers(pa.string(), len(start), [None, pa.py_buffer(offsets), buffer])
     try:
-        record_array = pa.array(records, pa.string())
-    except (UnicodeEncodeError, pa.ArrowException):
-        if check_unicode:
-            raise
-        return parse_jsonl(data, check_unicode=True)  # a lone surrogate escape somewhere
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CorruptFile(f"not UTF-8 text: {exc}") from None
+        return None
+    return _JsonLines(body, buffer, start, stop, stop - has_return, array)
+
+
+def _find_layouts(lines: _JsonLines) -> tuple[list[tuple[_JsonLayout, IntArray]], IntArray]:
+    """Lines by layout (each group in line order), and the lines left to the per-line path."""
+    groups: list[tuple[_JsonLayout, IntArray]] = []
+    pending = np.arange(len(lines.start), dtype=np.int64)
+    left: list[IntArray] = []
+    seeds = 0
+    while len(pending) and len(groups) < _MAX_LAYOUTS and seeds < _MAX_SEEDS:
+        seeds += 1
+        seed = int(pending[0])
+        layout = _seed_layout(lines.body[lines.start[seed] : lines.end[seed]].decode("utf-8"))
+        if layout is None:
+            left.append(pending[:1])
+            pending = pending[1:]
+            continue
+        candidates = (
+            lines.array
+            if len(pending) == len(lines.start)
+            else lines.array.take(int_array(pending))
+        )
+        matched = pc.match_substring_regex(candidates, layout.pattern())  # (lines: no nulls)
+        mask = bool_values(matched)
+        if not mask[0]:  # the seed must match its own layout
+            left.append(pending[:1])
+            pending = pending[1:]
+            continue
+        groups.append((layout, pending[mask]))
+        pending = pending[~mask]
+    left.append(pending)
+    return groups, np.sort(np.concatenate(left))
+
+
+def _quote_starts(
+    lines: _JsonLines, groups: list[tuple[_JsonLayout, IntArray]], others: IntArray, total: int
+) -> IntArray | None:
+    """Index into the file's quote positions of each line's first quote (``None`` when the
+    per-line counts do not add up to ``total``, which a matched layout rules out)."""
+    counts = np.zeros(len(lines.start), dtype=np.int64)
+    for layout, numbers in groups:
+        counts[numbers] = layout.quotes
+    for number in others.tolist():
+        counts[number] = lines.body.count(b'"', lines.start[number], lines.stop[number])
+    if int(counts.sum()) != total:
+        return None
+    return np.cumsum(counts) - counts
+
+
+def _render_layout(
+    lines: _JsonLines, layout: _JsonLayout, numbers: IntArray, quotes: IntArray, first: IntArray
+) -> pa.Array:
+    """The staged records of the lines ``numbers`` (all of ``layout``)."""
+    count = layout.quotes
+    block: IntArray | None = None
+    if first[-1] - first[0] == (len(first) - 1) * count:  # no other quote in between: a view
+        block = quotes[first[0] : first[0] + len(first) * count].reshape(len(first), count)
+
+    def quote(j: int) -> IntArray:
+        """Position of each line's ``j``-th quote."""
+        return block[:, j] if block is not None else quotes[first + j]
+
+    pieces: list[pa.Array | str] = []
+    text = "{"
+    j = 0
+    for i, f in enumerate(layout.fields):
+        text += ("," if i else "") + json.dumps(f.key, ensure_ascii=False) + ":"
+        key_close = quote(j + 1)
+        j += 2
+        if f.kind == "string":  # the landed string token, quotes included
+            pieces += [text, take_spans(lines.buffer, quote(j), quote(j + 1) + 1)]
+            text = ""
+            j += 2
+        elif f.kind == "bare":  # the literal, quoted
+            follow = quote(j) if i + 1 < len(layout.fields) else lines.end[numbers]
+            start = key_close + 1 + len(f.colon)
+            pieces += [text + '"', take_spans(lines.buffer, start, follow - len(f.after))]
+            text = '"'
+        else:
+            text += "null"
+    pieces.append(text + "}")
+    if len(pieces) == 1:
+        return constant(text + "}", len(numbers))
+    return concat(*pieces)
+
+
+def _vector_rows(lines: _JsonLines) -> list[_JsonRows] | None:
+    """All lines staged: lines of a layout vectorised, the others by the per-line path
+    (``None`` if a self-check fails, which is not expected: then every line goes by the
+    per-line path)."""
+    groups, others = _find_layouts(lines)
+    rows = [_rows_by_line((int(i), lines.text(int(i))) for i in others)]
+    if not groups:
+        return rows
+    quotes = positions(np.frombuffer(lines.body, dtype=np.uint8), _QUOTE)
+    starts = _quote_starts(lines, groups, others, len(quotes))
+    if starts is None:
+        return None
+    for layout, numbers in groups:
+        records = _render_layout(lines, layout, numbers, quotes, starts[numbers])
+        seed = _json_line_row(lines.text(int(numbers[0])))
+        if seed is None or seed[0] != records[0].as_py() or seed[2] != layout.keys:
+            return None  # the layout renders its seed differently: not expected
+        rows.append(
+            _JsonRows(
+                numbers,
+                records,
+                pa.nulls(len(numbers), pa.string()),
+                [(int(numbers[0]), layout.keys)],
+            )
+        )
+    return rows
+
+
+def parse_jsonl(data: bytes, *, vectorised: bool = True) -> ParsedFile:
+    """Parse JSON lines; a line that is not a JSON object becomes an error row.
+
+    ``vectorised=False`` stages every line by the per-line path (the reference the
+    vectorised layouts are tested against)."""
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    parts: list[_JsonRows] | None = None
+    lines = _split_json_lines(body) if vectorised and len(body) <= _MAX_VECTOR_BYTES else None
+    if lines is not None:
+        parts = _vector_rows(lines)
+    if parts is None:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CorruptFile(f"not UTF-8 text: {exc}") from None
+        parts = [_rows_by_line(enumerate(text.split("\n")))]
+    return _merge_json_rows(parts)
+
+
+def _merge_json_rows(parts: list[_JsonRows]) -> ParsedFile:
+    """One row per staged line, in line order, and the columns in order of appearance."""
+    parts = [p for p in parts if len(p.lines)]
+    if len(parts) == 1:
+        records, errors = parts[0].records, parts[0].errors
+    elif not parts:
+        records, errors = text_array([]), text_array([])
+    else:
+        order = int_array(np.argsort(np.concatenate([p.lines for p in parts]), kind="stable"))
+        records = pa.chunked_array([p.records for p in parts], pa.string()).take(order)
+        errors = pa.chunked_array([p.errors for p in parts], pa.string()).take(order)
+        records, errors = records.combine_chunks(), errors.combine_chunks()
+    columns: dict[str, None] = {}
+    for _, keys in sorted((k for p in parts for k in p.keys), key=lambda k: k[0]):
+        for key in keys:
+            columns.setdefault(key)
     return ParsedFile(
         [(name, "string") for name in columns],
-        pa.chunked_array([record_array]),
-        pa.chunked_array([pa.array(errors, pa.string())]),
+        pa.chunked_array([records], pa.string()),
+        pa.chunked_array([errors], pa.string()),
     )
 
 
@@ -433,12 +770,11 @@ def parse_jsonl(data: bytes, *, check_unicode: bool = False) -> ParsedFile:
 def _timestamp_text(column: pa.Array) -> pa.Array:
     unit = column.type.unit
     per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
-    valid = column.is_valid().to_numpy(zero_copy_only=False)
-    raw = pc.fill_null(pc.cast(column, pa.int64()), 0).to_numpy()
+    raw = int_values(pc.fill_null(pc.cast(column, pa.int64()), int_array([0])[0]))
     seconds = raw // per_second
     fraction = raw - seconds * per_second
-    text = pc.strftime(pa.array(seconds, pa.timestamp("s")), format="%Y-%m-%d %H:%M:%S")
-    if unit != "s":
+    text = _seconds_text(seconds)
+    if unit != "s" and fraction.any():  # (an all-zero fraction adds nothing)
         if unit == "ns":
             micro_exact = fraction % 1000 == 0
             frac_text = np.where(
@@ -449,16 +785,63 @@ def _timestamp_text(column: pa.Array) -> pa.Array:
         else:
             frac_text = np.char.zfill((fraction * (1_000_000 // per_second)).astype(str), 6)
         suffix = np.where(fraction != 0, np.char.add(".", frac_text), "")
-        text = concat(text, pa.array(suffix.astype(object), pa.string()))
+        text = concat(text, text_array(suffix.tolist()))
     if column.type.tz is not None:
         text = concat(text, "Z")
-    return pc.if_else(pa.array(valid), text, pa.nulls(len(column), pa.string()))
+    return pc.if_else(column.is_valid(), text, pa.nulls(len(column), pa.string()))
 
 
-def _python_text(column: pa.Array, render: Callable[[Any], str]) -> pa.Array:
-    return pa.array(
-        [None if v is None else render(v) for v in column.to_pylist()], pa.string()
+_CAST_SECONDS = (-62_135_596_800, 253_402_300_799)  # 0001-01-01 .. 9999-12-31 23:59:59
+
+
+def _seconds_text(seconds: IntArray) -> pa.Array:
+    """``%Y-%m-%d %H:%M:%S`` of epoch seconds; Arrow's cast to string writes the same for
+    years 1 to 9999, much faster than ``strftime``."""
+    timestamps = int_array(seconds, pa.timestamp("s"))
+    if len(seconds) and _CAST_SECONDS[0] <= seconds.min() and seconds.max() <= _CAST_SECONDS[1]:
+        return pc.cast(timestamps, pa.string())
+    return pc.strftime(timestamps, format="%Y-%m-%d %H:%M:%S")
+
+
+def _python_text(
+    column: pa.Array, render: Callable[[Any], str], *, pandas_free: bool = False
+) -> pa.Array:
+    """``render`` of each value as pyarrow converts it to Python. ``pandas_free``: values
+    whose Python form does not depend on pandas being loaded (floats, bytes)."""
+    if not pandas_free:
+        _load_pandas_conversions()
+    return text_array([None if v is None else render(v) for v in column.to_pylist()])
+
+
+def _float_text(column: pa.Array) -> pa.Array:
+    """``repr()`` of each float (nulls stay null). Arrow writes the same shortest round-trip
+    digits; where it writes them positionally and ``repr()`` would too (magnitude 1e-4 up to
+    Arrow's own exponent threshold, or zero), ``repr()`` is Arrow's text with ``.0`` added to
+    whole numbers. Other values (exponents, nan, inf) are rendered by ``repr()`` itself."""
+    if pa.types.is_float16(column.type):
+        return _python_text(column, repr, pandas_free=True)
+    doubles = pc.cast(column, pa.float64())  # float32 values are repr()'d as doubles too
+    text = pc.cast(doubles, pa.string())
+    whole = pc.invert(pc.match_substring(text, "."))
+    text = pc.if_else(whole, concat(text, ".0"), text)
+    exact = pc.and_(
+        pc.invert(pc.match_substring_regex(text, "[en]")),  # no exponent, nan or inf
+        pc.or_(pc.greater_equal(pc.abs(doubles), float_array([1e-4])[0]), whole),
     )
+    odd = bool_values(pc.invert(pc.fill_null(exact, bool_array([True])[0])))
+    if not odd.any():
+        return text
+    rows = np.flatnonzero(odd)
+    values = doubles.take(int_array(rows)).to_pylist()
+    texts = text_array([repr(v) for v in values])
+    return pc.replace_with_mask(text, bool_array(odd), texts)
+
+
+def _load_pandas_conversions() -> None:
+    """Let pyarrow import pandas (if installed), as its first conversion of a Python value
+    does: it then turns nanosecond timestamps and durations into pandas objects, whose text
+    is what staging has always written for them."""
+    pa.scalar(0)
 
 
 def _column_text(column: pa.Array) -> pa.Array:
@@ -471,19 +854,21 @@ def _column_text(column: pa.Array) -> pa.Array:
     if pa.types.is_integer(kind) or pa.types.is_decimal(kind):
         return pc.cast(column, pa.string())
     if pa.types.is_floating(kind):
-        return _python_text(column, repr)
+        return _float_text(column)
     if pa.types.is_boolean(kind):
-        return pc.if_else(column, "true", "false")
+        return pc.if_else(column, text_scalar("true"), text_scalar("false"))
     if pa.types.is_timestamp(kind):
         return _timestamp_text(column)
     if pa.types.is_date(kind):
         return pc.cast(pc.cast(column, pa.date32()), pa.string())
     if pa.types.is_null(kind):
         return pa.nulls(len(column), pa.string())
-    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(
-        kind
+    if (
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_fixed_size_binary(kind)
     ):
-        return _python_text(column, lambda v: bytes(v).hex())
+        return _python_text(column, lambda v: bytes(v).hex(), pandas_free=True)
     if pa.types.is_nested(kind):
         return _python_text(
             column,
@@ -492,9 +877,36 @@ def _column_text(column: pa.Array) -> pa.Array:
     return _python_text(column, str)
 
 
+# pq.read_table reads through pyarrow.dataset, which adds these fields while scanning
+_DATASET_FIELDS: Final[frozenset[str]] = frozenset(
+    {"__fragment_index", "__batch_index", "__last_in_fragment", "__filename"}
+)
+# Failures to read a Parquet footer; pyarrow.dataset reports them prefixed with the source
+_FOOTER_ERRORS = re.compile(
+    r"Parquet file size is |Parquet magic bytes not found|Couldn't deserialize thrift"
+)
+
+
+def _read_parquet(data: bytes) -> pa.Table:
+    """What ``pq.read_table(pa.BufferReader(data))`` returns or raises, without importing
+    pyarrow.dataset (and with it pandas) for a readable file or an unreadable footer; other
+    cases are left to ``pq.read_table`` itself."""
+    try:
+        file = pq.ParquetFile(pa.BufferReader(data))
+        names = file.schema_arrow.names
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        if _FOOTER_ERRORS.match(str(exc)) is None:
+            return pq.read_table(pa.BufferReader(data))
+        opening = f"Could not open Parquet input source '<Buffer>': {exc}"
+        raise CorruptFile(f"unreadable Parquet: {_one_line(opening)}") from None
+    if len(set(names)) != len(names) or _DATASET_FIELDS & set(names):
+        return pq.read_table(pa.BufferReader(data))  # ambiguous names: its own outcome
+    return file.read()
+
+
 def parse_parquet(data: bytes) -> ParsedFile:
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = _read_parquet(data)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise CorruptFile(f"unreadable Parquet: {_one_line(str(exc))}") from None
     names = table.column_names
@@ -531,7 +943,7 @@ def staged_table(file: LandingFile, parsed: ParsedFile) -> pa.Table:
         [
             constant(file.relative, n),
             constant(file.ingest_date, n),
-            pa.array(np.arange(1, n + 1, dtype=np.int64), pa.int64()),
+            int_array(np.arange(1, n + 1, dtype=np.int64)),
             parsed.records,
             parsed.errors,
         ],
@@ -551,18 +963,29 @@ def manifest_path(staging: Path) -> Path:
     return staging / MANIFEST_RELATIVE
 
 
-def read_manifest(staging: Path) -> dict[str, dict[str, Any]]:
-    """The manifest rows by ``source_file`` (empty when there is no manifest yet)."""
+@dataclass(frozen=True)
+class Manifest:
+    """The manifest rows by ``source_file``; ``legacy`` when it predates ``source_mtime_ns``."""
+
+    rows: dict[str, dict[str, Any]]
+    legacy: bool = False
+
+
+def read_manifest(staging: Path) -> Manifest:
+    """The manifest (no rows when there is no manifest yet)."""
     path = manifest_path(staging)
     if not path.exists():
-        return {}
+        return Manifest({})
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()
     except (pa.ArrowException, OSError) as exc:
         raise ArtifactError(
             f"staging manifest {path} is unreadable ({_one_line(str(exc), 120)}); "
             "delete it to re-stage every landing file"
         ) from None
+    legacy = MTIME_COLUMN not in table.column_names
+    if legacy:  # written before the column existed: unknown
+        table = table.append_column(MTIME_COLUMN, pa.nulls(table.num_rows, pa.int64()))
     missing = set(MANIFEST_SCHEMA.names) - set(table.column_names)
     if missing:
         raise ArtifactError(
@@ -570,30 +993,61 @@ def read_manifest(staging: Path) -> dict[str, dict[str, Any]]:
             "delete it to re-stage every landing file"
         )
     table = table.select(MANIFEST_SCHEMA.names).cast(MANIFEST_SCHEMA)
-    return {row["source_file"]: row for row in table.to_pylist()}
+    columns = {name: table.column(name) for name in table.column_names}
+    columns["staged_at"] = columns["staged_at"].cast(pa.int64())  # see _from_micros
+    values = {name: column.to_pylist() for name, column in columns.items()}
+    values["staged_at"] = [_from_micros(v) for v in values["staged_at"]]
+    rows = [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    return Manifest({row["source_file"]: row for row in rows}, legacy)
+
+
+_EPOCH: Final[datetime] = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_micros(micros: int | None) -> datetime | None:
+    """A UTC timestamp from microseconds (pyarrow's own conversion would import pandas)."""
+    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
+
+
+def _to_micros(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # as pyarrow reads a naive time for a UTC column
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def manifest_table(rows: dict[str, dict[str, Any]]) -> pa.Table:
+    """The manifest rows sorted by ``source_file``, as a table of :data:`MANIFEST_SCHEMA`."""
     ordered = [rows[key] for key in sorted(rows)]
-    return pa.Table.from_pylist(ordered, schema=MANIFEST_SCHEMA)
+    arrays: list[pa.Array] = []
+    for field_ in MANIFEST_SCHEMA:
+        values = [row[field_.name] for row in ordered]
+        if field_.name == "staged_at":
+            arrays.append(optional_int_array([_to_micros(v) for v in values]).cast(field_.type))
+        elif pa.types.is_integer(field_.type):
+            arrays.append(optional_int_array(values))
+        else:
+            arrays.append(text_array(values))
+    return pa.table(arrays, schema=MANIFEST_SCHEMA)
 
 
 def _manifest_row(
     file: LandingFile,
-    data: bytes,
-    sha: str,
+    source: _Source,
     status: str,
     error: str | None,
     parsed: ParsedFile | None,
     staged_at: datetime,
+    mtime_ns: int | None,
 ) -> dict[str, Any]:
     return {
         "system": file.system,
         "entity": file.entity,
         "ingest_date": file.ingest_date,
         "source_file": file.relative,
-        "source_bytes": len(data),
-        "source_sha256": sha,
+        "source_bytes": len(source.data),
+        "source_sha256": source.sha256,
         "status": status,
         "error": error,
         "row_count": parsed.row_count if parsed is not None else 0,
@@ -602,6 +1056,7 @@ def _manifest_row(
             ensure_ascii=False,
         ),
         "staged_at": staged_at,
+        MTIME_COLUMN: mtime_ns,
     }
 
 
@@ -609,9 +1064,99 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def stage(
-    landing: Path, staging: Path, *, now: Callable[[], datetime] = _utc_now
-) -> StageSummary:
+# -- staging ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What staging one landing file did."""
+
+    row: dict[str, Any] | None = None  # its new manifest row (None: the known row stays)
+    rows_staged: int | None = None  # set when the file was (re-)staged
+    corrupt: str | None = None  # set when it was newly recorded as corrupt
+    confirmed_mtime_ns: int | None = None  # its hash matched its row: mtime to record
+
+
+def _sha256_of(path: Path) -> str:
+    """SHA-256 of a file, streamed (an unchanged large file is not held in memory)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_source(path: Path) -> _Source:
+    data = path.read_bytes()
+    return _Source(data, hashlib.sha256(data).hexdigest())
+
+
+def _unchanged_by_stat(known: dict[str, Any], stat: os.stat_result) -> bool:
+    return known[MTIME_COLUMN] == stat.st_mtime_ns and known["source_bytes"] == stat.st_size
+
+
+def _stage_file(
+    file: LandingFile,
+    staging: Path,
+    known: dict[str, Any] | None,
+    settled_before_ns: int,
+    now: Callable[[], datetime],
+) -> _Outcome:
+    """Stage one landing file unless its manifest row shows it unchanged (see module doc)."""
+    stat = file.path.stat()  # before reading: a later write gets a later mtime
+    # a more recent mtime could be shared by a write still to come: neither recorded nor trusted
+    mtime_ns = stat.st_mtime_ns if stat.st_mtime_ns < settled_before_ns else None
+    target = staged_path(staging, file.relative)
+    output_ok = known is not None and (known["status"] == STATUS_CORRUPT or target.is_file())
+    if known is not None and output_ok and _unchanged_by_stat(known, stat):
+        return _Outcome()
+    if (
+        known is not None
+        and output_ok
+        and known["source_bytes"] == stat.st_size
+        and _sha256_of(file.path) == known["source_sha256"]
+    ):
+        return _Outcome(confirmed_mtime_ns=mtime_ns)
+    source = _read_source(file.path)
+    try:
+        parsed = parse_file(file, source.data)
+    except CorruptFile as exc:
+        message = _one_line(str(exc))
+        target.unlink(missing_ok=True)
+        row = _manifest_row(file, source, STATUS_CORRUPT, message, None, now(), mtime_ns)
+        return _Outcome(row, corrupt=message)
+    atomic_write_bytes(target, parquet_bytes(staged_table(file, parsed)))
+    if known is not None and known["source_sha256"] == source.sha256:
+        # a lost staged file: rebuilt, its row as it was
+        row = _manifest_row(
+            file, source, STATUS_STAGED, None, parsed, known["staged_at"], known[MTIME_COLUMN]
+        )
+        return _Outcome(row, rows_staged=parsed.row_count, confirmed_mtime_ns=mtime_ns)
+    row = _manifest_row(file, source, STATUS_STAGED, None, parsed, now(), mtime_ns)
+    return _Outcome(row, rows_staged=parsed.row_count)
+
+
+def _stage_files(
+    files: list[LandingFile],
+    staging: Path,
+    previous: dict[str, dict[str, Any]],
+    now: Callable[[], datetime],
+) -> list[_Outcome]:
+    """:func:`_stage_file` of every file, in file order, on up to :data:`_WORKERS` threads
+    (Arrow, hashing, file I/O and Parquet encoding release the GIL)."""
+    settled_before_ns = time.time_ns() - MTIME_SETTLE_NS
+
+    def stage_one(file: LandingFile) -> _Outcome:
+        return _stage_file(file, staging, previous.get(file.relative), settled_before_ns, now)
+
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        return list(pool.map(stage_one, files))
+
+
+def stage(landing: Path, staging: Path, *, now: Callable[[], datetime] = _utc_now) -> StageSummary:
     """Stage every new or changed landing file and rewrite the manifest (see module doc)."""
     if not landing.is_dir():
         raise ArtifactError(
@@ -627,46 +1172,32 @@ def stage(
         )
     if staging.exists() and not staging.is_dir():
         raise UsageError(f"--staging {staging} is a file; give a directory")
-    previous = read_manifest(staging)
+    manifest = read_manifest(staging)
+    previous = manifest.rows
     rows = dict(previous)
     files, ignored = discover(landing)
     staged: list[str] = []
     rows_staged = 0
     unchanged = 0
     corrupt_new: list[tuple[str, str]] = []
-    for file in files:
-        data = file.path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        target = staged_path(staging, file.relative)
-        known = previous.get(file.relative)
-        if (
-            known is not None
-            and known["source_sha256"] == sha
-            and (known["status"] == STATUS_CORRUPT or target.is_file())
-        ):
+    confirmed: dict[str, int] = {}
+    outcomes = _stage_files(files, staging, previous, now)
+    for file, outcome in zip(files, outcomes, strict=True):
+        if outcome.row is not None:
+            rows[file.relative] = outcome.row
+        if outcome.confirmed_mtime_ns is not None:
+            confirmed[file.relative] = outcome.confirmed_mtime_ns
+        if outcome.corrupt is not None:
+            corrupt_new.append((file.relative, outcome.corrupt))
+        elif outcome.rows_staged is not None:
+            staged.append(file.relative)
+            rows_staged += outcome.rows_staged
+        else:
             unchanged += 1
-            continue
-        try:
-            parsed = parse_file(file, data)
-        except CorruptFile as exc:
-            message = _one_line(str(exc))
-            target.unlink(missing_ok=True)
-            rows[file.relative] = _manifest_row(
-                file, data, sha, STATUS_CORRUPT, message, None, now()
-            )
-            corrupt_new.append((file.relative, message))
-            continue
-        atomic_write_bytes(target, parquet_bytes(staged_table(file, parsed)))
-        # an unchanged source whose staged file was lost keeps its manifest row as it was
-        same_source = known is not None and known["source_sha256"] == sha
-        staged_at = known["staged_at"] if known is not None and same_source else now()
-        rows[file.relative] = _manifest_row(
-            file, data, sha, STATUS_STAGED, None, parsed, staged_at
-        )
-        staged.append(file.relative)
-        rows_staged += parsed.row_count
     written = False
-    if rows != previous or not manifest_path(staging).exists():
+    if rows != previous or manifest.legacy or not manifest_path(staging).exists():
+        for key, mtime_ns in confirmed.items():  # rewritten anyway: record confirmed mtimes
+            rows[key] = {**rows[key], MTIME_COLUMN: mtime_ns}
         atomic_write_bytes(manifest_path(staging), parquet_bytes(manifest_table(rows)))
         written = True
     seen = {f.relative for f in files}
