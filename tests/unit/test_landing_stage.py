@@ -19,12 +19,12 @@ import pytest
 from platform_tools.cli import main
 from platform_tools.errors import ArtifactError, UsageError
 from platform_tools.landing.generator import GenerateParams, generate
+from platform_tools.landing.parse_csv import _parse_csv_python
 from platform_tools.landing.stage import (
     MANIFEST_SCHEMA,
     MTIME_COLUMN,
     STAGED_SCHEMA,
     CorruptFile,
-    _parse_csv_python,
     discover,
     parse_csv,
     parse_jsonl,
@@ -125,12 +125,16 @@ def test_rows_are_rendered_as_landed_text(staged: tuple[Path, Path]) -> None:
     }
     rel = "dutchgrid/tariffs/ingest_date=2024-10-26/tariffs_full_2024-10-26.parquet"
     row = json.loads(records(staging, rel)[0]["_record"])
-    assert row == {"tariff_code": "NL-VAST", "price_eur_per_kwh": "0.2950",
-                   "valid_from": "2023-01-01", "valid_to": "2024-10-26", "mutation_type": "I"}
+    assert row == {
+        "tariff_code": "NL-VAST",
+        "price_eur_per_kwh": "0.2950",
+        "valid_from": "2023-01-01",
+        "valid_to": "2024-10-26",
+        "mutation_type": "I",
+    }
     rel = "luxpower/contracts/ingest_date=2024-10-26/contracts_full_2024-10-26.csv"
     row = json.loads(records(staging, rel)[0]["_record"])
-    assert list(row) == ["Vertrag", "Kunde", "Lieferstelle", "Tarif", "Beginn", "Ende",
-                         "Aenderung"]
+    assert list(row) == ["Vertrag", "Kunde", "Lieferstelle", "Tarif", "Beginn", "Ende", "Aenderung"]
     assert row["Ende"] == ""
 
 
@@ -202,8 +206,13 @@ def test_manifest_describes_every_file(staged: tuple[Path, Path]) -> None:
         by_file["dutchgrid/readings/ingest_date=2024-10-26/readings_2024-10-26.parquet"][
             "columns_json"
         ]
-    ) == [["ean", "string"], ["period_start", "timestamp[us]"], ["period_minutes", "int32"],
-          ["volume_kwh", "double"], ["received_at", "timestamp[us]"]]
+    ) == [
+        ["ean", "string"],
+        ["period_start", "timestamp[us]"],
+        ["period_minutes", "int32"],
+        ["volume_kwh", "double"],
+        ["received_at", "timestamp[us]"],
+    ]
     drift = json.loads(
         by_file["nordgrid/readings/ingest_date=2024-10-28/readings_2024-10-28.csv"]["columns_json"]
     )
@@ -212,7 +221,11 @@ def test_manifest_describes_every_file(staged: tuple[Path, Path]) -> None:
         by_file["nordgrid/readings/ingest_date=2024-10-27/readings_2024-10-27.csv"]["columns_json"]
     )
     assert [name for name, _ in before] == [
-        "meter_number", "interval_start_utc", "interval_minutes", "energy_kwh", "sent_at_utc",
+        "meter_number",
+        "interval_start_utc",
+        "interval_minutes",
+        "energy_kwh",
+        "sent_at_utc",
     ]
     empty = by_file["electra/tariffs/ingest_date=2024-10-27/tariffs_changes_2024-10-27.jsonl"]
     assert empty["status"] == "staged" and empty["row_count"] == 0
@@ -337,16 +350,21 @@ def test_jsonl_parser_keeps_literal_text() -> None:
     parsed = parse_jsonl(data)
     rows = texts(parsed)
     assert json.loads(rows[0][0]) == {
-        "n": "1.50", "i": "-7", "t": "true", "f": "false", "z": None, "s": "é",
-        "o": '{"k":[1,2.0,"x"]}', "e": "1e3",
+        "n": "1.50",
+        "i": "-7",
+        "t": "true",
+        "f": "false",
+        "z": None,
+        "s": "é",
+        "o": '{"k":[1,2.0,"x"]}',
+        "e": "1e3",
     }
     assert rows[0][1] is None
     assert rows[1][0] == '{"_raw_line":"{\\"prm\\": \\"1\\", \\"cut"}'
     assert rows[1][1].startswith("invalid JSON: ")
     assert rows[2] == ('{"_raw_line":"[1, 2]"}', "not a JSON object")
     assert rows[3] == ('{"later":"x"}', None)
-    assert [name for name, _ in parsed.columns] == ["n", "i", "t", "f", "z", "s", "o", "e",
-                                                    "later"]
+    assert [name for name, _ in parsed.columns] == ["n", "i", "t", "f", "z", "s", "o", "e", "later"]
     with pytest.raises(CorruptFile):
         parse_jsonl(b'{"a": "\xff"}\n')
 
@@ -354,8 +372,10 @@ def test_jsonl_parser_keeps_literal_text() -> None:
 def test_parquet_parser_renders_types_canonically() -> None:
     table = pa.table(
         {
-            "ts": pa.array([datetime(2024, 10, 27, 1), datetime(2024, 10, 27, 1, 0, 0, 5), None],
-                           pa.timestamp("us")),
+            "ts": pa.array(
+                [datetime(2024, 10, 27, 1), datetime(2024, 10, 27, 1, 0, 0, 5), None],
+                pa.timestamp("us"),
+            ),
             "ns": pa.array([1_000_000_000, 1_000_000_001, 1_500], pa.timestamp("ns")),
             "utc": pa.array([0, 1, 2], pa.timestamp("s", tz="Europe/Paris")),
             "d": pa.array([date(2024, 10, 27), None, date(1999, 1, 1)], pa.date32()),
@@ -374,9 +394,18 @@ def test_parquet_parser_renders_types_canonically() -> None:
     parsed = parse_parquet(sink.getvalue().to_pybytes())
     rows = [json.loads(r) for r in parsed.records.to_pylist()]
     assert rows[0] == {
-        "ts": "2024-10-27 01:00:00", "ns": "1970-01-01 00:00:01", "utc": "1970-01-01 00:00:00Z",
-        "d": "2024-10-27", "f": "0.1", "i": "1", "b": "true", "dec": "0.2500", "cat": "x",
-        "bin": "00ff", "lst": "[1,2]", "s": 'q"uote',
+        "ts": "2024-10-27 01:00:00",
+        "ns": "1970-01-01 00:00:01",
+        "utc": "1970-01-01 00:00:00Z",
+        "d": "2024-10-27",
+        "f": "0.1",
+        "i": "1",
+        "b": "true",
+        "dec": "0.2500",
+        "cat": "x",
+        "bin": "00ff",
+        "lst": "[1,2]",
+        "s": 'q"uote',
     }
     assert rows[1]["ts"] == "2024-10-27 01:00:00.000005"
     assert rows[1]["ns"] == "1970-01-01 00:00:01.000000001"
@@ -424,16 +453,30 @@ def test_cli_stage_reports_corrupt_files_and_exits_zero(
     assert "(unchanged)" in out
 
 
-def test_cli_stage_errors_are_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(["landing", "stage", "--landing", str(tmp_path / "missing"),
-                 "--staging", str(tmp_path / "s")])
+def test_cli_stage_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "landing",
+            "stage",
+            "--landing",
+            str(tmp_path / "missing"),
+            "--staging",
+            str(tmp_path / "s"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 3
     assert err.startswith("platform-tools: error: landing directory ") and err.count("\n") == 1
     (tmp_path / "l").mkdir()
-    code = main(["landing", "stage", "--landing", str(tmp_path / "l"),
-                 "--staging", str(tmp_path / "l" / "s")])
+    code = main(
+        [
+            "landing",
+            "stage",
+            "--landing",
+            str(tmp_path / "l"),
+            "--staging",
+            str(tmp_path / "l" / "s"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "inside the landing zone" in err and err.count("\n") == 1

@@ -36,17 +36,22 @@ from platform_tools.landing.arrowtext import (
     text_scalar,
 )
 from platform_tools.landing.generator import GenerateParams, generate
-from platform_tools.landing.stage import (
-    MANIFEST_SCHEMA,
-    MTIME_COLUMN,
-    ParsedFile,
+from platform_tools.landing.parse_jsonl import (
     _find_layouts,
-    _read_parquet,
-    _records_from_columns,
-    _seconds_text,
     _split_json_lines,
     _vector_rows,
     parse_jsonl,
+)
+from platform_tools.landing.parse_parquet import _read_parquet, _seconds_text
+from platform_tools.landing.records import (
+    CorruptFile,
+    ParsedFile,
+    one_line,
+    records_from_columns,
+)
+from platform_tools.landing.stage import (
+    MANIFEST_SCHEMA,
+    MTIME_COLUMN,
     stage,
     staged_path,
 )
@@ -236,7 +241,7 @@ def test_layouts_beyond_the_limit_take_the_per_line_path() -> None:
 
 
 def test_the_vectorised_path_keeps_corrupt_file_handling() -> None:
-    with pytest.raises(stage_module.CorruptFile, match="not UTF-8 text: 'utf-8' codec"):
+    with pytest.raises(CorruptFile, match="not UTF-8 text: 'utf-8' codec"):
         parse_jsonl(b'{"a": "ok"}\n{"a": "\xff"}\n')
     assert parse_jsonl(b"").row_count == 0
     assert parse_jsonl(b"\n\n").row_count == 0
@@ -258,7 +263,7 @@ def test_one_join_records_match_the_per_column_formula() -> None:
             values[::7] = [None] * len(values[::7])
         columns.append(text_array(values))
     names = ["plain", "é", 'q"uote', "ctl\x01", "sp ace", "back\\slash"]
-    fast = _records_from_columns(names, columns, 50)
+    fast = records_from_columns(names, columns, 50)
     fragments: list[pa.Array | str] = [
         concat(json.dumps(name, ensure_ascii=False) + ":", json_quote(text))
         for name, text in zip(names, columns, strict=True)
@@ -268,7 +273,7 @@ def test_one_join_records_match_the_per_column_formula() -> None:
         expected = {n: c[row].as_py() for n, c in zip(names, columns, strict=True)}
         assert record == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
     sliced = [c.slice(10, 20) for c in columns]  # sliced arrays: escape check stays safe
-    assert _records_from_columns(names, sliced, 20).equals(fast.slice(10, 20))
+    assert records_from_columns(names, sliced, 20).equals(fast.slice(10, 20))
 
 
 def test_seconds_text_matches_strftime() -> None:
@@ -294,10 +299,10 @@ def parquet_bytes_of(table: pa.Table) -> bytes:
 def outcome(read: Any, data: bytes) -> tuple[str, Any]:
     try:
         return "ok", read(data)
-    except stage_module.CorruptFile as exc:
+    except CorruptFile as exc:
         return "error", str(exc).removeprefix("unreadable Parquet: ")
     except (pa.ArrowException, OSError, ValueError) as exc:
-        return "error", stage_module._one_line(str(exc))
+        return "error", one_line(str(exc))
 
 
 def test_parquet_is_read_like_read_table() -> None:
