@@ -71,30 +71,11 @@ luxpower as (
     where parse_error is null
 ),
 
-unioned as (
-    select * from nordgrid
-    union all
-    select * from electra
-    union all
-    select * from dutchgrid
-    union all
-    select * from luxpower
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by source_system, tariff_code, valid_from
-            order by ingest_date desc, ingested_at desc, source_row_number desc
-        ) as change_rank
-    from unioned
-),
-
 current_rows as (
-    select *
-    from ranked
-    where change_rank = 1 and change_type <> 'D'
+    {{ latest_change_state(
+        ['nordgrid', 'electra', 'dutchgrid', 'luxpower'],
+        ['source_system', 'tariff_code', 'valid_from'],
+    ) }}
 )
 
 -- `nullif` keeps source_system and country_code nullable in the table schema: the snapshot

@@ -89,30 +89,11 @@ luxpower as (
     where parse_error is null
 ),
 
-unioned as (
-    select * from nordgrid
-    union all
-    select * from electra
-    union all
-    select * from dutchgrid
-    union all
-    select * from luxpower
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by source_system, customer_id
-            order by ingest_date desc, ingested_at desc, source_row_number desc
-        ) as change_rank
-    from unioned
-),
-
 current_customers as (
-    select *
-    from ranked
-    where change_rank = 1 and change_type <> 'D'
+    {{ latest_change_state(
+        ['nordgrid', 'electra', 'dutchgrid', 'luxpower'],
+        ['source_system', 'customer_id'],
+    ) }}
 )
 
 select
