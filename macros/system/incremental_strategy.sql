@@ -9,9 +9,9 @@
     `INSERT INTO ... REPLACE WHERE <partition predicate>`: the partition values present in the
     new data are read first (or taken from the model's `replaced_partitions()` declaration,
     which saves evaluating the model twice), and exactly those partitions are replaced in one
-    atomic commit (dbt-spark's documented dynamic-partition semantics). Sail's MERGE rewrites every data
-    file of the target, so this is also the fast way to update a large table a few partitions
-    at a time. The validation hands the materialization an internal strategy name
+    atomic commit (dbt-spark's documented dynamic-partition semantics). Sail's MERGE rewrites
+    every data file of the target, so this is also the fast way to update a large table a few
+    partitions at a time. The validation hands the materialization an internal strategy name
     (`sail_replace_partitions`) so that it skips the `set` statement. `insert_overwrite`
     without a `partition_by` replaces the whole table (as on Spark); `microbatch` stays
     refused on Sail (untested there). Other targets keep dbt-spark's behaviour unchanged.
@@ -54,7 +54,8 @@
     {%- if declared -%}
         {%- set predicate = none if declared.group(1) == 'false' else declared.group(1) -%}
     {%- else -%}
-        {%- set predicate = gridunion_partition_predicate(source_relation, partition_columns) -%}
+        {%- set predicate = gridunion_partition_predicate(
+            source_relation, partition_columns, dest_columns) -%}
     {%- endif -%}
     {%- if predicate is none -%}
         {#- no rows: nothing to replace, the empty insert leaves the table as it is -#}
@@ -68,10 +69,10 @@
 {% endmacro %}
 
 
-{% macro gridunion_partition_predicate(source_relation, partition_columns) %}
+{% macro gridunion_partition_predicate(source_relation, partition_columns, columns) %}
     {#-
-        `<col> in (<literals>)` (one column) or an `or` of `and`-ed equalities (several) over
-        the distinct partition values of the new data; none when it has no rows.
+        An `or` of `and`-ed equalities over the distinct partition values of the new data,
+        typed like the target's `columns`; none when it has no rows.
     -#}
     {%- set casts = [] -%}
     {%- for column in partition_columns -%}
@@ -80,7 +81,7 @@
     {%- set found = run_query('select distinct ' ~ casts | join(', ') ~ ' from ' ~ source_relation) -%}
     {%- if found.rows | length == 0 -%}{{ return(none) }}{%- endif -%}
     {%- set types = {} -%}
-    {%- for column in adapter.get_columns_in_relation(source_relation) -%}
+    {%- for column in columns -%}
         {%- do types.update({column.name | lower: column.dtype}) -%}
     {%- endfor -%}
     {%- set alternatives = [] -%}
