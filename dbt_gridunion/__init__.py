@@ -17,17 +17,24 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
    connection instead, so linting needs no engine;
 4. records the results of every ``build``/``run``/``test``/``seed``/``snapshot`` into the
    lakehouse run history at exit (``GRIDUNION_RECORD_RUNS=0`` turns it off), for
-   ``platform-tools observe``.
+   ``platform-tools observe``;
+5. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
+   the interpreter's final collection over dbt's object graph cost ~0.8 s of every command
+   on these machines, and there is nothing left at exit that needs it.
 
 It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
+
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
 from dbt_gridunion.run_history import install_run_recorder
 
+atexit.register(gc.freeze)  # registered before the recorder, so it runs after it
 install_domain_method()
 set_default_lakehouse()
 install_engine_hook()
