@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from platform_tools.engine.config import SESSION_TIMEOUT_SECS, EngineConfig
+from platform_tools.engine.config import EngineConfig, engine_environment
 from platform_tools.errors import PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
 
@@ -186,9 +186,7 @@ def _log_tail(cfg: EngineConfig) -> str:
 def _spawn(cfg: EngineConfig) -> int:
     work_dir = cfg.state_dir / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.setdefault("SAIL_SPARK__SESSION_TIMEOUT_SECS", str(SESSION_TIMEOUT_SECS))
-    env.setdefault("RUST_LOG", "warn")
+    env = engine_environment(os.environ)
     command = [
         _sail_executable(),
         "spark",

@@ -19,7 +19,13 @@ from platform_tools.engine.catalog import (
     scan_tables,
     schema_json_to_ddl,
 )
-from platform_tools.engine.config import DEFAULT_PORT, DEFAULT_SESSION_ID, EngineConfig
+from platform_tools.engine.config import (
+    DEFAULT_PORT,
+    DEFAULT_SESSION_ID,
+    ENGINE_ENV_DEFAULTS,
+    EngineConfig,
+    engine_environment,
+)
 from platform_tools.errors import UsageError
 from tests.helpers import REPO
 
@@ -158,3 +164,13 @@ def test_python_dash_m_works() -> None:
     )
     assert result.returncode == 0
     assert "GRIDUNION_LAKEHOUSE" in result.stdout
+
+
+def test_engine_environment_adds_the_defaults_and_lets_the_caller_override_them() -> None:
+    env = engine_environment({"PATH": "/bin", "MIMALLOC_PURGE_DELAY": "250"})
+    assert env["PATH"] == "/bin"
+    assert env["MIMALLOC_PURGE_DELAY"] == "250"  # the operator's setting wins
+    assert env["SAIL_SPARK__SESSION_TIMEOUT_SECS"] == ENGINE_ENV_DEFAULTS[
+        "SAIL_SPARK__SESSION_TIMEOUT_SECS"
+    ]
+    assert engine_environment({})["MIMALLOC_PURGE_DELAY"] == "10"
