@@ -6,11 +6,12 @@ set-up. Day 2 is the measured daily batch: its files land, are staged and built 
 (`dbt build --select domain:metering`, incremental) — repeated --runs times from a copy of the
 day-1 lakehouse. Reported per scale: generator wall time and rows/second, the day-1 set-up,
 the day-2 stage and build wall times (medians; the build also as dbt's own run phase, i.e.
-without the ~6 s of starting dbt), engine peak memory (VmHWM of the Sail process), and the
-ratio build(3.5 M readings) / build(500 k readings).
+without the ~5-7 s of starting dbt), engine peak memory (VmHWM of the Sail process), and the
+ratio build(3.5 M readings) / build(500 k readings). With several --threads values the day-2
+runs alternate between them (dbt threads, GRIDUNION_THREADS), so they compare in one run.
 
     .venv/bin/python benchmarks/bench_metering.py [--meters 3500000] [--runs 3]
-        [--readings 500000 3500000]
+        [--readings 500000 3500000] [--threads 4]
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def bench_scale(root: Path, meters: int, readings: int, runs: int) -> dict[str, Any]:
+def bench_scale(
+    root: Path, meters: int, readings: int, runs: int, threads: list[int]
+) -> dict[int, dict[str, Any]]:
     work = root / f"scale_{readings}"
     lakehouse = work / "lakehouse"
     port = free_port()
@@ -107,30 +110,37 @@ def bench_scale(root: Path, meters: int, readings: int, runs: int) -> dict[str, 
     server.down(cfg)
     baseline = work / "day1"
     shutil.copytree(lakehouse, baseline, ignore=shutil.ignore_patterns("_engine"))
-    stages, builds, peaks, dag_seconds = [], [], [], []
+    measured: dict[int, dict[str, list[float]]] = {
+        t: {"stage": [], "build": [], "dag": [], "peak": []} for t in threads
+    }
     for _ in range(runs):
-        shutil.rmtree(lakehouse)
-        shutil.copytree(baseline, lakehouse)
-        status = server.up(cfg)
-        land("2024-10-27")
-        stages.append(timed([pt, "landing", "stage"], env))
-        builds.append(timed(dbt, env))
-        results = json.loads((work / "target" / "run_results.json").read_text())
-        dag_seconds.append(float(results["elapsed_time"]))
-        assert status.pid is not None
-        peaks.append(peak_rss_mb(status.pid))
-        server.down(cfg)
+        for count in threads:
+            shutil.rmtree(lakehouse)
+            shutil.copytree(baseline, lakehouse)
+            status = server.up(cfg)
+            land("2024-10-27")
+            m = measured[count]
+            m["stage"].append(timed([pt, "landing", "stage"], env))
+            m["build"].append(timed(dbt, {**env, "GRIDUNION_THREADS": str(count)}))
+            results = json.loads((work / "target" / "run_results.json").read_text())
+            m["dag"].append(float(results["elapsed_time"]))
+            assert status.pid is not None
+            m["peak"].append(peak_rss_mb(status.pid))
+            server.down(cfg)
     shutil.rmtree(work, ignore_errors=True)
     return {
-        "generate_s": generate,
-        "rows": rows,
-        "setup_stage_s": setup_stage,
-        "setup_build_s": setup_build,
-        "stage_s": statistics.median(stages),
-        "build_s": statistics.median(builds),
-        "builds": builds,
-        "dag_s": statistics.median(dag_seconds),
-        "peak_mb": max(peaks),
+        count: {
+            "generate_s": generate,
+            "rows": rows,
+            "setup_stage_s": setup_stage,
+            "setup_build_s": setup_build,
+            "stage_s": statistics.median(m["stage"]),
+            "build_s": statistics.median(m["build"]),
+            "builds": m["build"],
+            "dag_s": statistics.median(m["dag"]),
+            "peak_mb": max(m["peak"]),
+        }
+        for count, m in measured.items()
     }
 
 
@@ -139,30 +149,37 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=3_500_000)
     parser.add_argument("--readings", type=int, nargs="+", default=[500_000, 3_500_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, nargs="+", default=[4])
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-metering-"))
-    results = {r: bench_scale(root, args.meters, r, args.runs) for r in args.readings}
+    by_scale = {
+        r: bench_scale(root, args.meters, r, args.runs, args.threads) for r in args.readings
+    }
     shutil.rmtree(root, ignore_errors=True)
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; command: `.venv/bin/python benchmarks/bench_metering.py "
-        f"--meters {args.meters} --runs {args.runs}`; day-2 figures are medians of {args.runs} "
-        "runs from the same day-1 state.\n"
+        f"--meters {args.meters} --runs {args.runs} --threads {' '.join(map(str, args.threads))}`"
+        f"; day-2 figures are medians of {args.runs} runs from the same day-1 state.\n"
     )
     print(
-        "| readings/day | meters | generate 2 days | rows landed | rows/s | day-1 set-up "
-        "(stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
+        "| readings/day | meters | dbt threads | generate 2 days | rows landed | rows/s | "
+        "day-1 set-up (stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
         "day-2 stage + build | engine peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for readings, r in results.items():
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for readings, count, r in (
+        (readings, count, r) for readings, rs in by_scale.items() for count, r in rs.items()
+    ):
         print(
-            f"| {readings:,} | {args.meters:,} | {r['generate_s']:.1f} s | {int(r['rows']):,} | "
+            f"| {readings:,} | {args.meters:,} | {count} | {r['generate_s']:.1f} s | "
+            f"{int(r['rows']):,} | "
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
             f"{r['setup_build_s']:.1f} s | {r['stage_s']:.1f} s | {r['build_s']:.1f} s "
             f"({r['dag_s']:.1f} s; runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | "
             f"{r['stage_s'] + r['build_s']:.1f} s | {r['peak_mb']:,.0f} MB |"
         )
+    results = {readings: rs[args.threads[0]] for readings, rs in by_scale.items()}
     if len(results) == 2:
         small, large = (results[k] for k in sorted(results))
         print(
