@@ -8,10 +8,12 @@ day-1 lakehouse. Reported per scale: generator wall time and rows/second, the da
 the day-2 stage and build wall times (medians; the build also as dbt's own run phase, i.e.
 without the ~5-7 s of starting dbt), engine peak memory (VmHWM of the Sail process), and the
 ratio build(3.5 M readings) / build(500 k readings). With several --threads values the day-2
-runs alternate between them (dbt threads, GRIDUNION_THREADS), so they compare in one run.
+runs alternate between them (dbt threads, GRIDUNION_THREADS), so they compare in one run;
+--also-without-tests adds, per thread count, a day-2 build without the data tests
+(`--exclude resource_type:test`): what the quality gates cost, and the floor without them.
 
     .venv/bin/python benchmarks/bench_metering.py [--meters 3500000] [--runs 3]
-        [--readings 500000 3500000] [--threads 4]
+        [--readings 500000 3500000] [--threads 4] [--also-without-tests]
 """
 
 from __future__ import annotations
@@ -57,9 +59,17 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+Variant = tuple[int, bool]  # (dbt threads, with data tests)
+
+
+def variant_label(variant: Variant) -> str:
+    threads, with_tests = variant
+    return f"{threads} threads" + ("" if with_tests else ", no tests")
+
+
 def bench_scale(
-    root: Path, meters: int, readings: int, runs: int, threads: list[int]
-) -> dict[int, dict[str, Any]]:
+    root: Path, meters: int, readings: int, runs: int, variants: list[Variant]
+) -> dict[Variant, dict[str, Any]]:
     work = root / f"scale_{readings}"
     lakehouse = work / "lakehouse"
     port = free_port()
@@ -110,18 +120,20 @@ def bench_scale(
     server.down(cfg)
     baseline = work / "day1"
     shutil.copytree(lakehouse, baseline, ignore=shutil.ignore_patterns("_engine"))
-    measured: dict[int, dict[str, list[float]]] = {
-        t: {"stage": [], "build": [], "dag": [], "peak": []} for t in threads
+    measured: dict[Variant, dict[str, list[float]]] = {
+        v: {"stage": [], "build": [], "dag": [], "peak": []} for v in variants
     }
     for _ in range(runs):
-        for count in threads:
+        for variant in variants:
+            threads, with_tests = variant
             shutil.rmtree(lakehouse)
             shutil.copytree(baseline, lakehouse)
             status = server.up(cfg)
             land("2024-10-27")
-            m = measured[count]
+            m = measured[variant]
             m["stage"].append(timed([pt, "landing", "stage"], env))
-            m["build"].append(timed(dbt, {**env, "GRIDUNION_THREADS": str(count)}))
+            command = dbt if with_tests else [*dbt, "--exclude", "resource_type:test"]
+            m["build"].append(timed(command, {**env, "GRIDUNION_THREADS": str(threads)}))
             results = json.loads((work / "target" / "run_results.json").read_text())
             m["dag"].append(float(results["elapsed_time"]))
             assert status.pid is not None
@@ -129,7 +141,7 @@ def bench_scale(
             server.down(cfg)
     shutil.rmtree(work, ignore_errors=True)
     return {
-        count: {
+        variant: {
             "generate_s": generate,
             "rows": rows,
             "setup_stage_s": setup_stage,
@@ -140,7 +152,7 @@ def bench_scale(
             "dag_s": statistics.median(m["dag"]),
             "peak_mb": max(m["peak"]),
         }
-        for count, m in measured.items()
+        for variant, m in measured.items()
     }
 
 
@@ -150,36 +162,40 @@ def main() -> None:
     parser.add_argument("--readings", type=int, nargs="+", default=[500_000, 3_500_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[4])
+    parser.add_argument("--also-without-tests", action="store_true")
     args = parser.parse_args()
+    variants: list[Variant] = [(t, True) for t in args.threads]
+    if args.also_without_tests:
+        variants += [(t, False) for t in args.threads]
     root = Path(tempfile.mkdtemp(prefix="bench-metering-"))
-    by_scale = {
-        r: bench_scale(root, args.meters, r, args.runs, args.threads) for r in args.readings
-    }
+    by_scale = {r: bench_scale(root, args.meters, r, args.runs, variants) for r in args.readings}
     shutil.rmtree(root, ignore_errors=True)
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; command: `.venv/bin/python benchmarks/bench_metering.py "
-        f"--meters {args.meters} --runs {args.runs} --threads {' '.join(map(str, args.threads))}`"
+        f"--meters {args.meters} --runs {args.runs} --threads {' '.join(map(str, args.threads))}"
+        f"{' --also-without-tests' if args.also_without_tests else ''}`"
         f"; day-2 figures are medians of {args.runs} runs from the same day-1 state.\n"
     )
     print(
-        "| readings/day | meters | dbt threads | generate 2 days | rows landed | rows/s | "
+        "| readings/day | meters | variant | generate 2 days | rows landed | rows/s | "
         "day-1 set-up (stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
         "day-2 stage + build | engine peak RSS |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for readings, count, r in (
-        (readings, count, r) for readings, rs in by_scale.items() for count, r in rs.items()
+    for readings, variant, r in (
+        (readings, v, r) for readings, rs in by_scale.items() for v, r in rs.items()
     ):
         print(
-            f"| {readings:,} | {args.meters:,} | {count} | {r['generate_s']:.1f} s | "
+            f"| {readings:,} | {args.meters:,} | {variant_label(variant)} | "
+            f"{r['generate_s']:.1f} s | "
             f"{int(r['rows']):,} | "
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
             f"{r['setup_build_s']:.1f} s | {r['stage_s']:.1f} s | {r['build_s']:.1f} s "
             f"({r['dag_s']:.1f} s; runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | "
             f"{r['stage_s'] + r['build_s']:.1f} s | {r['peak_mb']:,.0f} MB |"
         )
-    results = {readings: rs[args.threads[0]] for readings, rs in by_scale.items()}
+    results = {readings: rs[variants[0]] for readings, rs in by_scale.items()}
     if len(results) == 2:
         small, large = (results[k] for k in sorted(results))
         print(
