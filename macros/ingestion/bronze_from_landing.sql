@@ -84,10 +84,11 @@ from new_records
         "select source_file, source_sha256, columns_json from "
         ~ source('landing', 'staging_manifest') ~ " where system = '" ~ landing.system
         ~ "' and entity = '" ~ landing.entity ~ "' and status = 'staged' order by source_file") -%}
-    {%- set loaded = [] -%}
+    {#- a dict, so that each lookup is constant time: both lists grow by a few files a day -#}
+    {%- set loaded = {} -%}
     {%- if is_incremental() -%}
         {%- for row in run_query("select distinct source_file, source_sha256 from " ~ this).rows -%}
-            {%- do loaded.append(row[0] ~ '|' ~ row[1]) -%}
+            {%- do loaded.update({row[0] ~ '|' ~ row[1]: true}) -%}
         {%- endfor -%}
     {%- endif -%}
     {%- set files = [] -%}
