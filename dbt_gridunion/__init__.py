@@ -18,7 +18,9 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 4. records the results of every ``build``/``run``/``test``/``seed``/``snapshot`` into the
    lakehouse run history at exit (``GRIDUNION_RECORD_RUNS=0`` turns it off), for
    ``platform-tools observe``;
-5. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
+5. lets data tests check only the partitions their model replaced in the same invocation
+   (``where: "__partitions_replaced_in_this_build__"``, see :mod:`dbt_gridunion.build_scope`);
+6. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
    the interpreter's final collection over dbt's object graph cost ~0.8 s of every command
    on these machines, and there is nothing left at exit that needs it.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import atexit
 import gc
 
+from dbt_gridunion.build_scope import install_build_scope
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
 from dbt_gridunion.run_history import install_run_recorder
@@ -39,5 +42,6 @@ install_domain_method()
 set_default_lakehouse()
 install_engine_hook()
 install_run_recorder()
+install_build_scope()
 
 plugins: list[type] = []

@@ -67,7 +67,10 @@ def _set_invocation_env(key: str, value: str) -> None:
         from dbt_common.context import get_invocation_context
     except ImportError:  # pragma: no cover - dbt-common always ships it
         return
-    context = get_invocation_context()
+    try:
+        context = get_invocation_context()
+    except LookupError:  # imported outside a dbt command: os.environ is all there is
+        return
     current = context.env
     if key in current:
         return

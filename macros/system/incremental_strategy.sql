@@ -57,6 +57,8 @@
         {%- set predicate = gridunion_partition_predicate(
             source_relation, partition_columns, dest_columns) -%}
     {%- endif -%}
+    {#- for tests scoped to the replaced partitions (macros/system/where_subquery.sql) -#}
+    {%- do adapter.gridunion_note_replaced_partitions(target_relation, predicate or 'false') -%}
     {%- if predicate is none -%}
         {#- no rows: nothing to replace, the empty insert leaves the table as it is -#}
         insert into table {{ target_relation }}

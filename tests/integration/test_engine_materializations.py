@@ -205,6 +205,66 @@ def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: Min
         model.unlink()
 
 
+def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_test(
+    mini: MiniEngine,
+) -> None:
+    """`where: "__partitions_replaced_in_this_build__"`: within the build that replaced
+    partitions, only those are tested; a `dbt test` on its own tests the whole table."""
+    models = mini.project / "models"
+    model = models / "scoped_partitions.sql"
+    schema = models / "scoped_partitions.yml"
+    model.write_text(
+        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+        "          partition_by=['day']) }}\n"
+        "select cast(day as int) as day, cast(nullif(kwh, -1) as int) as kwh  -- -1: null\n"
+        "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
+    )
+    schema.write_text(
+        "version: 2\n"
+        "models:\n"
+        "  - name: scoped_partitions\n"
+        "    columns:\n"
+        "      - name: kwh\n"
+        "        data_tests:\n"
+        "          - not_null:\n"
+        "              config: {where: __partitions_replaced_in_this_build__}\n"
+    )
+
+    def build(day_rows: str) -> Any:
+        return dbt(
+            mini.project,
+            mini.env,
+            "build",
+            "--select",
+            "scoped_partitions",
+            "--vars",
+            f"{{day_rows: '{day_rows}'}}",
+        )
+
+    def compiled_test() -> str:
+        found = sorted((mini.project / "target" / "run").rglob("not_null_scoped_partitions_kwh*"))
+        assert found, "no compiled test"
+        return found[0].read_text()
+
+    try:
+        assert_ok(build("(1, 10), (2, 20)"))  # first build: the whole (new) table is tested
+        assert "where true" in compiled_test()
+        # a defect in an old partition, written behind dbt's back
+        sql(mini, "insert into fixture_silver.scoped_partitions values (1, null)")
+        result = build("(3, 30)")
+        assert_ok(result)  # only day 3 was replaced, and only day 3 is tested
+        assert "cast('3' as int)" in compiled_test() and "'1'" not in compiled_test()
+        alone = dbt(mini.project, mini.env, "test", "--select", "scoped_partitions")
+        assert alone.returncode == 1, alone.stdout  # on its own: the whole table, day 1's null
+        assert "FAIL 1 not_null_scoped_partitions_kwh" in alone.stdout
+        bad = build("(4, -1)")
+        assert bad.returncode == 1, bad.stdout  # a defect in a replaced partition is caught
+        assert "FAIL 1 not_null_scoped_partitions_kwh" in bad.stdout
+    finally:
+        model.unlink()
+        schema.unlink()
+
+
 def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:
     seed = mini.project / "seeds" / "meter_changes.csv"
     original = seed.read_text()
