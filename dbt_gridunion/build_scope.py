@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-PLACEHOLDER = "__partitions_replaced_in_this_build__"
 _replaced: dict[tuple[str, str], str] = {}
 _lock = threading.Lock()
 
@@ -27,27 +26,28 @@ def relation_key(relation: object) -> str:
     return str(relation).replace("`", "").replace('"', "").strip().lower()
 
 
-def _invocation_id() -> str:
-    try:
-        from dbt_common.invocation import get_invocation_id
+def _key(relation: object, invocation_id: str | None) -> tuple[str, str]:
+    """(invocation id, relation), the invocation defaulting to dbt's current one."""
+    if invocation_id is None:
+        try:
+            from dbt_common.invocation import get_invocation_id
 
-        return str(get_invocation_id())
-    except ImportError:  # pragma: no cover - dbt-common always ships it
-        return ""
+            invocation_id = str(get_invocation_id())
+        except ImportError:  # pragma: no cover - dbt-common always ships it
+            invocation_id = ""
+    return invocation_id, relation_key(relation)
 
 
 def note_replaced(relation: object, predicate: str, invocation_id: str | None = None) -> None:
     """Record that ``relation``'s partitions matching ``predicate`` were replaced."""
-    key = (invocation_id if invocation_id is not None else _invocation_id(), relation_key(relation))
     with _lock:
-        _replaced[key] = predicate
+        _replaced[_key(relation, invocation_id)] = predicate
 
 
 def replaced(relation: object, invocation_id: str | None = None) -> str | None:
     """The predicate of the partitions ``relation`` got in this invocation, else ``None``."""
-    key = (invocation_id if invocation_id is not None else _invocation_id(), relation_key(relation))
     with _lock:
-        return _replaced.get(key)
+        return _replaced.get(_key(relation, invocation_id))
 
 
 def install_build_scope() -> None:

@@ -5,7 +5,6 @@
     materialized='incremental',
     incremental_strategy='insert_overwrite',
     partition_by=['meter_bucket'],
-    on_schema_change='fail',
 ) }}
 
 {% set buckets = touched_partitions(

@@ -5,7 +5,6 @@
     materialized='incremental',
     incremental_strategy='insert_overwrite',
     partition_by=['reading_date'],
-    on_schema_change='fail',
 ) }}
 
 {% set days = touched_partitions(
