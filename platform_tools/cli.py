@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "platform_tools.observe.cli",
     "platform_tools.report.cli",
     "platform_tools.landing.cli",
+    "platform_tools.hub.cli",
     "platform_tools.pr.cli",
 )
 
