@@ -11,9 +11,14 @@ ratio build(3.5 M readings) / build(500 k readings). With several --threads valu
 runs alternate between them (dbt threads, GRIDUNION_THREADS), so they compare in one run;
 --also-without-tests adds, per thread count, a day-2 build without the data tests
 (`--exclude resource_type:test`): what the quality gates cost, and the floor without them.
+--hub adds, per thread count, the same day-2 batch through the ingestion hub
+(`platform-tools hub`, warm: started on the day-1 state, its catch-up batch done): the day-2
+files are renamed into the landing zone at once and the time until the hub has logged the
+built batch is its latency (poll and settle windows included); stage and build are the
+hub's own figures.
 
     .venv/bin/python benchmarks/bench_metering.py [--meters 3500000] [--runs 3]
-        [--readings 500000 3500000] [--threads 4] [--also-without-tests]
+        [--readings 500000 3500000] [--threads 4] [--also-without-tests] [--hub]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,12 +65,62 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-Variant = tuple[int, bool]  # (dbt threads, with data tests)
+Variant = tuple[int, bool, bool]  # (dbt threads, with data tests, through the hub)
+HUB_INTERVAL_S = "0.5"
+HUB_SETTLE_S = "0.3"
 
 
 def variant_label(variant: Variant) -> str:
-    threads, with_tests = variant
-    return f"{threads} threads" + ("" if with_tests else ", no tests")
+    threads, with_tests, hub = variant
+    return ("hub, " if hub else "") + f"{threads} threads" + ("" if with_tests else ", no tests")
+
+
+def hub_batches(lakehouse: Path) -> list[dict[str, Any]]:
+    log = lakehouse / "_hub" / "batches.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def wait_for_batch(lakehouse: Path, number: int, hub: subprocess.Popen[str]) -> dict[str, Any]:
+    while len(batches := hub_batches(lakehouse)) < number:
+        if hub.poll() is not None:
+            raise SystemExit(f"the hub exited with {hub.returncode} before batch {number}")
+        time.sleep(0.05)
+    record = batches[number - 1]
+    if not record["success"]:
+        raise SystemExit(f"hub batch {number} failed: {record}")
+    return record
+
+
+def hub_day(
+    work: Path, full: Path, lakehouse: Path, env: dict[str, str], threads: int
+) -> tuple[float, float, float]:
+    """Day 2 through a warm hub: (landed -> built latency, hub's stage s, hub's build s)."""
+    command = [
+        str(BIN / "platform-tools"), "hub", "--select", "domain:metering", "--quiet",
+        "--interval", HUB_INTERVAL_S, "--settle", HUB_SETTLE_S, "--threads", str(threads),
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+    ]  # fmt: skip
+    with (work / "hub.out").open("w") as sink:
+        hub = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=sink, text=True)
+    try:
+        wait_for_batch(lakehouse, 1, hub)  # the catch-up batch: dbt imported, project parsed
+        incoming = lakehouse / "landing" / ".incoming"
+        moves = []
+        for day_dir in sorted(full.glob("*/*/ingest_date=2024-10-27")):
+            relative = day_dir.relative_to(full)
+            shutil.copytree(day_dir, incoming / relative)
+            (lakehouse / "landing" / relative).parent.mkdir(parents=True, exist_ok=True)
+            moves.append((incoming / relative, lakehouse / "landing" / relative))
+        os.sync()
+        landed = time.perf_counter()
+        for source, target in moves:
+            source.rename(target)
+        record = wait_for_batch(lakehouse, 2, hub)
+        latency = time.perf_counter() - landed
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        hub.wait(timeout=300)
+    return latency, float(record["stage_s"]), float(record["build_s"])
 
 
 def bench_scale(
@@ -121,19 +177,25 @@ def bench_scale(
     baseline = work / "day1"
     shutil.copytree(lakehouse, baseline, ignore=shutil.ignore_patterns("_engine"))
     measured: dict[Variant, dict[str, list[float]]] = {
-        v: {"stage": [], "build": [], "dag": [], "peak": []} for v in variants
+        v: {"stage": [], "build": [], "dag": [], "peak": [], "latency": []} for v in variants
     }
     for _ in range(runs):
         for variant in variants:
-            threads, with_tests = variant
+            threads, with_tests, through_hub = variant
             shutil.rmtree(lakehouse)
             shutil.copytree(baseline, lakehouse)
             status = server.up(cfg)
-            land("2024-10-27")
             m = measured[variant]
-            m["stage"].append(timed([pt, "landing", "stage"], env))
-            command = dbt if with_tests else [*dbt, "--exclude", "resource_type:test"]
-            m["build"].append(timed(command, {**env, "GRIDUNION_THREADS": str(threads)}))
+            if through_hub:
+                latency, stage_s, build_s = hub_day(work, full, lakehouse, env, threads)
+                m["latency"].append(latency)
+                m["stage"].append(stage_s)
+                m["build"].append(build_s)
+            else:
+                land("2024-10-27")
+                m["stage"].append(timed([pt, "landing", "stage"], env))
+                command = dbt if with_tests else [*dbt, "--exclude", "resource_type:test"]
+                m["build"].append(timed(command, {**env, "GRIDUNION_THREADS": str(threads)}))
             results = json.loads((work / "target" / "run_results.json").read_text())
             m["dag"].append(float(results["elapsed_time"]))
             assert status.pid is not None
@@ -151,9 +213,18 @@ def bench_scale(
             "builds": m["build"],
             "dag_s": statistics.median(m["dag"]),
             "peak_mb": max(m["peak"]),
+            "latency_s": statistics.median(m["latency"]) if m["latency"] else None,
+            "latencies": m["latency"],
         }
         for variant, m in measured.items()
     }
+
+
+def latency_text(result: dict[str, Any]) -> str:
+    if result["latency_s"] is None:
+        return "–"
+    runs = ", ".join(f"{x:.1f}" for x in result["latencies"])
+    return f"{result['latency_s']:.1f} s (runs {runs})"
 
 
 def main() -> None:
@@ -163,26 +234,31 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[4])
     parser.add_argument("--also-without-tests", action="store_true")
+    parser.add_argument("--hub", action="store_true", help="also measure through the hub")
     args = parser.parse_args()
-    variants: list[Variant] = [(t, True) for t in args.threads]
+    variants: list[Variant] = [(t, True, False) for t in args.threads]
     if args.also_without_tests:
-        variants += [(t, False) for t in args.threads]
+        variants += [(t, False, False) for t in args.threads]
+    if args.hub:
+        variants += [(t, True, True) for t in args.threads]
     root = Path(tempfile.mkdtemp(prefix="bench-metering-"))
     by_scale = {r: bench_scale(root, args.meters, r, args.runs, variants) for r in args.readings}
     shutil.rmtree(root, ignore_errors=True)
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; command: `.venv/bin/python benchmarks/bench_metering.py "
-        f"--meters {args.meters} --runs {args.runs} --threads {' '.join(map(str, args.threads))}"
-        f"{' --also-without-tests' if args.also_without_tests else ''}`"
+        f"--meters {args.meters} --readings {' '.join(map(str, args.readings))} "
+        f"--runs {args.runs} --threads {' '.join(map(str, args.threads))}"
+        f"{' --also-without-tests' if args.also_without_tests else ''}"
+        f"{' --hub' if args.hub else ''}`"
         f"; day-2 figures are medians of {args.runs} runs from the same day-1 state.\n"
     )
     print(
         "| readings/day | meters | variant | generate 2 days | rows landed | rows/s | "
         "day-1 set-up (stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
-        "day-2 stage + build | engine peak RSS |"
+        "day-2 stage + build | hub: landed → built | engine peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for readings, variant, r in (
         (readings, v, r) for readings, rs in by_scale.items() for v, r in rs.items()
     ):
@@ -193,7 +269,7 @@ def main() -> None:
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
             f"{r['setup_build_s']:.1f} s | {r['stage_s']:.1f} s | {r['build_s']:.1f} s "
             f"({r['dag_s']:.1f} s; runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | "
-            f"{r['stage_s'] + r['build_s']:.1f} s | {r['peak_mb']:,.0f} MB |"
+            f"{r['stage_s'] + r['build_s']:.1f} s | {latency_text(r)} | {r['peak_mb']:,.0f} MB |"
         )
     results = {readings: rs[variants[0]] for readings, rs in by_scale.items()}
     if len(results) == 2:

@@ -265,6 +265,60 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
         schema.unlink()
 
 
+def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
+    mini: MiniEngine,
+) -> None:
+    """An enforced contract's not_null is checked by the REPLACE WHERE of a later build too:
+    the statement fails and the table keeps its version (why gold keys need no not_null test)."""
+    models = mini.project / "models"
+    model = models / "contracted_partitions.sql"
+    schema = models / "contracted_partitions.yml"
+    model.write_text(
+        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+        "          partition_by=['day'], on_schema_change='fail') }}\n"
+        "select cast(day as int) as day, cast(nullif(kwh, -1) as int) as kwh  -- -1: null\n"
+        "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
+    )
+    schema.write_text(
+        "version: 2\n"
+        "models:\n"
+        "  - name: contracted_partitions\n"
+        "    config: {contract: {enforced: true}}\n"
+        "    columns:\n"
+        "      - {name: day, data_type: int}\n"
+        "      - {name: kwh, data_type: int, constraints: [{type: not_null}]}\n"
+    )
+    path = str(mini.table_path("fixture_silver", "contracted_partitions"))
+
+    def build(day_rows: str) -> Any:
+        return dbt(
+            mini.project,
+            mini.env,
+            "run",
+            "--select",
+            "contracted_partitions",
+            "--vars",
+            f"{{day_rows: '{day_rows}'}}",
+        )
+
+    try:
+        assert_ok(build("(1, 10), (2, 20)"))
+        version = DeltaTable(path).version()
+        assert_ok(build("(2, 21)"))  # the incremental path: day 2 replaced
+        assert DeltaTable(path).version() == version + 1
+        bad = build("(2, 22), (3, -1)")
+        assert bad.returncode == 1, bad.stdout
+        assert "not_null_kwh" in bad.stdout and "violated" in bad.stdout, bad.stdout
+        assert DeltaTable(path).version() == version + 1
+        stored = sorted(
+            (r["day"], r["kwh"]) for r in rows(mini, "fixture_silver", "contracted_partitions")
+        )
+        assert stored == [(1, 10), (2, 21)]
+    finally:
+        model.unlink()
+        schema.unlink()
+
+
 def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:
     seed = mini.project / "seeds" / "meter_changes.csv"
     original = seed.read_text()

@@ -29,8 +29,18 @@ DOMAINS = {
 }
 # the domains delivered with this module's issue; metering (platform team) predates it
 NEW_DOMAINS = {"platform", "customers", "billing", "commercial", "regulatory", "forecasting"}
-PII_NAMES = {"customer_id", "customer_name", "name", "email", "street", "postal_code", "city",
-             "iban", "phone", "address"}
+PII_NAMES = {
+    "customer_id",
+    "customer_name",
+    "name",
+    "email",
+    "street",
+    "postal_code",
+    "city",
+    "iban",
+    "phone",
+    "address",
+}
 # foreign keys of public models: column -> the public models it may reference
 FOREIGN_KEYS = {
     "meter_id": {"dim_meters"},
@@ -43,8 +53,18 @@ FOREIGN_KEYS = {
     "supply_point_id": {"dim_supply_points"},
 }
 COPY_IGNORE = shutil.ignore_patterns(
-    ".venv", ".lakehouse", "target", "logs", "test-output", ".git", "__pycache__", "*.pyc",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules",
+    ".venv",
+    ".lakehouse",
+    "target",
+    "logs",
+    "test-output",
+    ".git",
+    "__pycache__",
+    "*.pyc",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "node_modules",
 )
 
 
@@ -55,8 +75,15 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 def parse(project: Path, work: Path) -> Any:
-    return dbt(project, _env(work), "parse", "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs"))
+    return dbt(
+        project,
+        _env(work),
+        "parse",
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +110,8 @@ def domain_of(node: dict[str, Any]) -> str | None:
 def data_tests_on(manifest: dict[str, Any], node: dict[str, Any]) -> list[dict[str, Any]]:
     """The generic data tests attached to a model (by its unique id)."""
     return [
-        t for t in nodes(manifest, "test")
+        t
+        for t in nodes(manifest, "test")
         if t.get("attached_node") == node["unique_id"] and t.get("test_metadata")
     ]
 
@@ -149,10 +177,16 @@ def test_public_models_have_a_tested_key(manifest: dict[str, Any]) -> None:
             elif test.get("column_name"):
                 by_kind.setdefault(kind, set()).add(test["column_name"])
         unique = by_kind.get("unique", set())
-        not_null = by_kind.get("not_null", set())
+        # an enforced not_null constraint is checked on every write: it is the not-null half
+        not_null = by_kind.get("not_null", set()) | {
+            name
+            for name, column in node["columns"].items()
+            if any(c["type"] == "not_null" for c in column.get("constraints") or [])
+        }
         single = unique & not_null
         combined = [
-            combo for combo in by_kind.get("unique_combination_of_columns", set())
+            combo
+            for combo in by_kind.get("unique_combination_of_columns", set())
             if set(combo.split(",")) <= not_null
         ]
         assert single or combined, f"{node['unique_id']}: no unique + not_null key"
@@ -165,11 +199,15 @@ def test_foreign_keys_of_public_models_have_relationships_tests(
         if domain_of(node) not in NEW_DOMAINS:
             continue
         tests = data_tests_on(manifest, node)
-        keys = {t["column_name"] for t in tests if t["test_metadata"]["name"] == "unique"
-                and not t["config"].get("where")}
+        keys = {
+            t["column_name"]
+            for t in tests
+            if t["test_metadata"]["name"] == "unique" and not t["config"].get("where")
+        }
         related = {
             t["column_name"]: t["test_metadata"]["kwargs"]["to"]
-            for t in tests if t["test_metadata"]["name"] == "relationships"
+            for t in tests
+            if t["test_metadata"]["name"] == "relationships"
         }
         for column in node["columns"]:
             targets = FOREIGN_KEYS.get(column)
@@ -186,8 +224,9 @@ def test_billing_gold_is_tagged_finance(manifest: dict[str, Any]) -> None:
     billing_gold = [n for n in public_models(manifest) if domain_of(n) == "billing"]
     assert len(billing_gold) == 5
     assert all("finance" in n["tags"] for n in billing_gold)
-    assert not [n for n in nodes(manifest, "model") if "finance" in n["tags"]
-                and domain_of(n) != "billing"]
+    assert not [
+        n for n in nodes(manifest, "model") if "finance" in n["tags"] and domain_of(n) != "billing"
+    ]
 
 
 # -- personal data ---------------------------------------------------------------------------
@@ -202,14 +241,22 @@ def test_no_public_model_exposes_a_pii_column(manifest: dict[str, Any]) -> None:
 
 def test_pii_lives_only_in_customers_silver_and_is_tagged(manifest: dict[str, Any]) -> None:
     holders = {
-        n["unique_id"] for n in nodes(manifest, "model", "snapshot", "seed")
+        n["unique_id"]
+        for n in nodes(manifest, "model", "snapshot", "seed")
         if any(is_pii(c) for c in n["columns"].values())
     }
     assert holders == {"model.gridunion.slv_customers"}
     customers = manifest["nodes"]["model.gridunion.slv_customers"]
     tagged = {name for name, column in customers["columns"].items() if is_pii(column)}
-    assert tagged == {"customer_id", "customer_name", "email", "street", "postal_code", "city",
-                      "iban"}
+    assert tagged == {
+        "customer_id",
+        "customer_name",
+        "email",
+        "street",
+        "postal_code",
+        "city",
+        "iban",
+    }
     # the pseudonym is keyed: the macro reads the pepper, models never hash ids themselves
     macro = manifest["macros"]["macro.gridunion.pseudonymize"]["macro_sql"]
     assert "env_var('GRIDUNION_PII_PEPPER'" in macro and "sha2(concat(" in macro
@@ -245,8 +292,8 @@ def test_no_cycles_between_domains(manifest: dict[str, Any]) -> None:
 
     def reaches(start: str, target: str, seen: set[str]) -> bool:
         return any(
-            upstream == target or (upstream not in seen and reaches(upstream, target,
-                                                                    seen | {upstream}))
+            upstream == target
+            or (upstream not in seen and reaches(upstream, target, seen | {upstream}))
             for upstream in edges[start]
         )
 
@@ -323,8 +370,7 @@ def test_exposures_have_owner_type_domain_and_lineage(manifest: dict[str, Any]) 
         assert exposure["depends_on"]["nodes"]
         assert exposure["config"]["meta"]["domain"] in DOMAINS
     regulators = {
-        e["config"]["meta"].get("regulator") for e in exposures.values()
-        if e["type"] == "dashboard"
+        e["config"]["meta"].get("regulator") for e in exposures.values() if e["type"] == "dashboard"
     }
     assert {"BNetzA", "CRE", "ACM", "ILR"} <= regulators
     # the Luxembourg dashboard reads Dutch-sourced data: lineage reaches dutchgrid bronze
@@ -342,8 +388,11 @@ def test_exposures_have_owner_type_domain_and_lineage(manifest: dict[str, Any]) 
 
 
 def test_docs_name_owner_products_and_sla_of_every_domain(manifest: dict[str, Any]) -> None:
-    docs = {d["name"]: d["block_contents"] for d in manifest["docs"].values()
-            if d["package_name"] == "gridunion"}
+    docs = {
+        d["name"]: d["block_contents"]
+        for d in manifest["docs"].values()
+        if d["package_name"] == "gridunion"
+    }
     overview = docs["__overview__"]
     groups = {g["name"]: g for g in manifest["groups"].values()}
     for domain, group in DOMAINS.items():
