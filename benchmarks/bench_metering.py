@@ -58,6 +58,12 @@ def timed(command: list[str], env: dict[str, str], cwd: Path = REPO) -> float:
     return elapsed
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """(steal, total) CPU time of the machine so far, from /proc/stat (all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[7], sum(fields[:8])
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -177,7 +183,8 @@ def bench_scale(
     baseline = work / "day1"
     shutil.copytree(lakehouse, baseline, ignore=shutil.ignore_patterns("_engine"))
     measured: dict[Variant, dict[str, list[float]]] = {
-        v: {"stage": [], "build": [], "dag": [], "peak": [], "latency": []} for v in variants
+        v: {"stage": [], "build": [], "dag": [], "peak": [], "latency": [], "steal": []}
+        for v in variants
     }
     for _ in range(runs):
         for variant in variants:
@@ -186,6 +193,7 @@ def bench_scale(
             shutil.copytree(baseline, lakehouse)
             status = server.up(cfg)
             m = measured[variant]
+            steal_before, total_before = cpu_jiffies()
             if through_hub:
                 latency, stage_s, build_s = hub_day(work, full, lakehouse, env, threads)
                 m["latency"].append(latency)
@@ -196,6 +204,8 @@ def bench_scale(
                 m["stage"].append(timed([pt, "landing", "stage"], env))
                 command = dbt if with_tests else [*dbt, "--exclude", "resource_type:test"]
                 m["build"].append(timed(command, {**env, "GRIDUNION_THREADS": str(threads)}))
+            steal_after, total_after = cpu_jiffies()
+            m["steal"].append(100 * (steal_after - steal_before) / (total_after - total_before))
             results = json.loads((work / "target" / "run_results.json").read_text())
             m["dag"].append(float(results["elapsed_time"]))
             assert status.pid is not None
@@ -215,6 +225,7 @@ def bench_scale(
             "peak_mb": max(m["peak"]),
             "latency_s": statistics.median(m["latency"]) if m["latency"] else None,
             "latencies": m["latency"],
+            "steal_pct": statistics.median(m["steal"]),
         }
         for variant, m in measured.items()
     }
@@ -256,9 +267,9 @@ def main() -> None:
     print(
         "| readings/day | meters | variant | generate 2 days | rows landed | rows/s | "
         "day-1 set-up (stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
-        "day-2 stage + build | hub: landed → built | engine peak RSS |"
+        "day-2 stage + build | hub: landed → built | engine peak RSS | CPU stolen by the host |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for readings, variant, r in (
         (readings, v, r) for readings, rs in by_scale.items() for v, r in rs.items()
     ):
@@ -269,7 +280,8 @@ def main() -> None:
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
             f"{r['setup_build_s']:.1f} s | {r['stage_s']:.1f} s | {r['build_s']:.1f} s "
             f"({r['dag_s']:.1f} s; runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | "
-            f"{r['stage_s'] + r['build_s']:.1f} s | {latency_text(r)} | {r['peak_mb']:,.0f} MB |"
+            f"{r['stage_s'] + r['build_s']:.1f} s | {latency_text(r)} | {r['peak_mb']:,.0f} MB | "
+            f"{r['steal_pct']:.0f} % |"
         )
     results = {readings: rs[variants[0]] for readings, rs in by_scale.items()}
     if len(results) == 2:

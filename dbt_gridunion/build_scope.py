@@ -39,9 +39,16 @@ def _key(relation: object, invocation_id: str | None) -> tuple[str, str]:
 
 
 def note_replaced(relation: object, predicate: str, invocation_id: str | None = None) -> None:
-    """Record that ``relation``'s partitions matching ``predicate`` were replaced."""
+    """Record that ``relation``'s partitions matching ``predicate`` were replaced.
+
+    Notes of earlier invocations are dropped: a long-running process (the hub) runs one
+    invocation at a time, and must not keep every build's predicates.
+    """
+    key = _key(relation, invocation_id)
     with _lock:
-        _replaced[_key(relation, invocation_id)] = predicate
+        for stale in [k for k in _replaced if k[0] != key[0]]:
+            del _replaced[stale]
+        _replaced[key] = predicate
 
 
 def replaced(relation: object, invocation_id: str | None = None) -> str | None:

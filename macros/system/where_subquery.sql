@@ -8,16 +8,46 @@
     is `true` and the test reads the whole table. Use it only where a failure can only sit in
     a replaced partition: row-level tests, and keys that contain the partition column
     (docs/conventions.md, "Incremental models").
+
+    Two extensions:
+    - `__this__` in the `where` is the tested relation, so a key that crosses partitions can
+      be checked for the keys the build touched:
+      `meter_id in (select meter_id from __this__ where __partitions_replaced_in_this_build__)`
+      reads every row sharing a key with a replaced partition (a duplicate involving a
+      rewritten row is found, wherever its twin lives).
+    - a view that filters a partitioned model and keeps its partition column declares it with
+      `meta: {replaced_partitions_of: <model name>}`; its tests then use that model's
+      replaced partitions.
 -#}
 {% macro spark__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set placeholder = '__partitions_replaced_in_this_build__' -%}
     {%- if where and placeholder in where -%}
-        {%- set predicate = adapter.gridunion_replaced_partitions(relation) if execute else none -%}
+        {%- set predicate = gridunion_test_replaced_partitions(relation) if execute else none -%}
         {%- set where = where | replace(placeholder, '(' ~ predicate ~ ')' if predicate is not none else 'true') -%}
     {%- endif -%}
     {%- if where -%}
+        {%- set where = where | replace('__this__', relation | string) -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
+
+
+{% macro gridunion_test_replaced_partitions(relation) %}
+    {#- the replaced-partition predicate of the tested relation, or of the model it filters -#}
+    {%- set predicate = adapter.gridunion_replaced_partitions(relation) -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- set of = ((tested or {}).get('config', {}).get('meta') or {}).get('replaced_partitions_of') -%}
+    {%- if predicate is none and of -%}
+        {%- for node in graph.nodes.values()
+              if node.resource_type == 'model' and node.name == of
+                 and node.package_name == tested.package_name -%}
+            {%- set upstream = api.Relation.create(
+                database=node.database, schema=node.schema, identifier=node.alias) -%}
+            {%- set predicate = adapter.gridunion_replaced_partitions(upstream) -%}
+            {{ return(predicate) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(predicate) }}
+{% endmacro %}

@@ -265,6 +265,83 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
         schema.unlink()
 
 
+def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
+    mini: MiniEngine,
+) -> None:
+    """`__this__`: a key crossing partitions is checked for every row sharing a key with a
+    replaced partition; `meta.replaced_partitions_of`: a filter view's tests read the
+    partitions its model replaced. Outside the build both test everything."""
+    models = mini.project / "models"
+    files = {
+        models / "scoped_keys.sql": (
+            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+            "          partition_by=['day']) }}\n"
+            "select cast(day as int) as day, cast(nullif(k, -1) as int) as k  -- -1: null\n"
+            "from (values {{ var('day_rows') }}) as t (day, k)\n"
+        ),
+        models / "scoped_keys_view.sql": (
+            "{{ config(materialized='view') }}\n"
+            "select day, k from {{ ref('scoped_keys') }} where day > 0\n"
+        ),
+        models / "scoped_keys.yml": (
+            "version: 2\n"
+            "models:\n"
+            "  - name: scoped_keys\n"
+            "    columns:\n"
+            "      - name: k\n"
+            "        data_tests:\n"
+            "          - unique:\n"
+            "              config:\n"
+            "                where: >-\n"
+            "                  k in (select k from __this__\n"
+            "                  where __partitions_replaced_in_this_build__)\n"
+            "  - name: scoped_keys_view\n"
+            "    config: {meta: {replaced_partitions_of: scoped_keys}}\n"
+            "    columns:\n"
+            "      - name: k\n"
+            "        data_tests:\n"
+            "          - not_null: {config: {where: __partitions_replaced_in_this_build__}}\n"
+        ),
+    }
+    for path, text in files.items():
+        path.write_text(text)
+
+    def build(day_rows: str) -> Any:
+        return dbt(
+            mini.project,
+            mini.env,
+            "build",
+            "--select",
+            "scoped_keys+",
+            "--vars",
+            f"{{day_rows: '{day_rows}'}}",
+        )
+
+    def compiled(name: str) -> str:
+        found = sorted((mini.project / "target" / "run").rglob(f"{name}*"))
+        assert found, f"no compiled {name}"
+        return found[0].read_text()
+
+    try:
+        assert_ok(build("(1, 10), (2, 20)"))
+        # defects in old partitions, behind dbt's back: a duplicate key and a null
+        sql(mini, "insert into fixture_silver.scoped_keys values (1, 20), (2, null)")
+        assert_ok(build("(3, 30)"))  # day 3 shares no key with them: not rescanned
+        assert "cast('3' as int)" in compiled("unique_scoped_keys_k")
+        assert "cast('3' as int)" in compiled("not_null_scoped_keys_view_k")
+        alone = dbt(mini.project, mini.env, "test", "--select", "scoped_keys+")
+        assert alone.returncode == 1, alone.stdout  # on their own: everything
+        assert "FAIL 1 unique_scoped_keys_k" in alone.stdout
+        assert "FAIL 1 not_null_scoped_keys_view_k" in alone.stdout
+        crossing = build("(4, 10)")  # a new row duplicating day 1's key, in another partition
+        assert crossing.returncode == 1, crossing.stdout
+        assert "FAIL 1 unique_scoped_keys_k" in crossing.stdout
+        assert "FAIL 1 not_null_scoped_keys_view_k" not in crossing.stdout  # day 1 not read
+    finally:
+        for path in files:
+            path.unlink()
+
+
 def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
     mini: MiniEngine,
 ) -> None:

@@ -26,6 +26,16 @@ def test_replaced_partitions_are_kept_per_invocation_and_relation(build_scope: M
     assert build_scope.replaced("metering_gold.fct_y", invocation_id="inv-1") is None
 
 
+def test_a_new_invocation_drops_the_notes_of_earlier_ones(build_scope: ModuleType) -> None:
+    # a long-running process (the hub) runs many builds: only the current one's notes stay
+    build_scope.note_replaced("s.a", "(day = 1)", invocation_id="inv-1")
+    build_scope.note_replaced("s.b", "(day = 2)", invocation_id="inv-1")
+    build_scope.note_replaced("s.a", "(day = 3)", invocation_id="inv-2")
+    assert build_scope.replaced("s.a", invocation_id="inv-2") == "(day = 3)"
+    assert build_scope.replaced("s.b", invocation_id="inv-1") is None
+    assert build_scope.replaced("s.a", invocation_id="inv-1") is None
+
+
 def test_the_adapter_exposes_the_store_to_jinja(build_scope: ModuleType) -> None:
     from dbt.adapters.spark.impl import SparkAdapter
 
