@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _lock = threading.Lock()
-_checked_urls: set[str] = set()
+_checked: dict[str, Any] = {}  # remote URL -> the EngineConfig it was started with
 
 
 PEPPER_FILE = Path("_secrets") / "pii_pepper"
@@ -91,28 +91,37 @@ def local_engine_port(remote_url: str) -> int | None:
 
 
 def ensure_engine_for(remote_url: str) -> None:
-    """Start (or check) the engine behind ``remote_url`` once per process."""
+    """Start (or check) the engine behind ``remote_url``.
+
+    The first connection of a process runs ``server.up`` (start if down, rebuild the catalog
+    if the session is new); later ones only check that the engine's process still runs (a pid
+    file and /proc, well under a millisecond), and start it again if it was stopped, which a
+    long-running process such as the hub outlives.
+    """
     port = local_engine_port(remote_url)
     if port is None:
         return
+    from platform_tools.engine import server
+
     with _lock:
-        if remote_url in _checked_urls:
+        known = _checked.get(remote_url)
+        if known is not None and server.status(known).running:
             return
         from dataclasses import replace
 
         from dbt_common.exceptions import DbtRuntimeError
 
-        from platform_tools.engine import server
         from platform_tools.engine.config import EngineConfig
         from platform_tools.errors import PlatformError
 
         try:
             cfg = EngineConfig.from_env()
             session_id = _session_id(remote_url) or cfg.session_id
-            server.up(replace(cfg, port=port, session_id=session_id))
+            cfg = replace(cfg, port=port, session_id=session_id)
+            server.up(cfg)
         except PlatformError as exc:
             raise DbtRuntimeError(f"embedded engine: {exc.message}") from None
-        _checked_urls.add(remote_url)
+        _checked[remote_url] = cfg
 
 
 def _session_id(remote_url: str) -> str | None:

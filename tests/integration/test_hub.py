@@ -3,8 +3,8 @@
 The hub serves a copy of the project (so that a project file can be edited under it) and a
 lakehouse of its own. Day 1 is pending when it starts (its catch-up batch); day 2 lands
 while it waits and is built without parsing the project again; a model file is then edited
-and day 3 lands: that batch parses first. SIGTERM stops it cleanly; a second hub on the same
-lakehouse is refused.
+and day 3 lands while the engine is down: that batch parses first and starts the engine
+again. SIGTERM stops it cleanly; a second hub on the same lakehouse is refused.
 """
 
 from __future__ import annotations
@@ -139,6 +139,8 @@ def test_an_edited_project_is_parsed_before_the_next_batch(served: Served) -> No
     served.wait_for_batch(2)
     model = served.project / "models" / "metering" / "gold" / "fct_region_daily_consumption.sql"
     model.write_text(model.read_text() + "\n-- edited while the hub runs\n")
+    # the engine stopped between batches (an operator, a crash) is started again by the build
+    assert_ok(platform_tools(served.env, "engine", "down"))
     served.land(DAYS[2])
     third = served.wait_for_batch(3)
     assert third["success"] and third["parse_s"] is not None, third
