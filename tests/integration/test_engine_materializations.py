@@ -154,6 +154,21 @@ def test_contract_violation_fails_and_keeps_previous_version(
     assert rows(mini, "fixture_silver", "contracted_readings") == rows_before
 
 
+def dbt_with_day_rows(mini: MiniEngine, command: str, select: str, day_rows: str) -> Any:
+    """`dbt <command> --select <select>` with the `day_rows` var the day-partitioned test
+    models read their rows from (`values <day_rows>`)."""
+    return dbt(
+        mini.project, mini.env, command, "--select", select, "--vars", f"{{day_rows: '{day_rows}'}}"
+    )
+
+
+def compiled_run_sql(mini: MiniEngine, name: str) -> str:
+    """The SQL dbt last ran for the node whose file name starts with ``name``."""
+    found = sorted((mini.project / "target" / "run").rglob(f"{name}*"))
+    assert found, f"no compiled {name}"
+    return found[0].read_text()
+
+
 def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: MiniEngine) -> None:
     """Dynamic partition overwrite on Sail (REPLACE WHERE over the new data's partitions),
     also after an engine restart (the catalog re-declares the table's partitioning)."""
@@ -168,16 +183,7 @@ def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: Min
     path = str(mini.table_path("fixture_silver", "daily_partitions"))
 
     def build(day_rows: str) -> list[tuple[int, int]]:
-        result = dbt(
-            mini.project,
-            mini.env,
-            "run",
-            "--select",
-            "daily_partitions",
-            "--vars",
-            f"{{day_rows: '{day_rows}'}}",
-        )
-        assert_ok(result)
+        assert_ok(dbt_with_day_rows(mini, "run", "daily_partitions", day_rows))
         return sorted(
             (r["day"], r["kwh"]) for r in rows(mini, "fixture_silver", "daily_partitions")
         )
@@ -231,20 +237,10 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
     )
 
     def build(day_rows: str) -> Any:
-        return dbt(
-            mini.project,
-            mini.env,
-            "build",
-            "--select",
-            "scoped_partitions",
-            "--vars",
-            f"{{day_rows: '{day_rows}'}}",
-        )
+        return dbt_with_day_rows(mini, "build", "scoped_partitions", day_rows)
 
     def compiled_test() -> str:
-        found = sorted((mini.project / "target" / "run").rglob("not_null_scoped_partitions_kwh*"))
-        assert found, "no compiled test"
-        return found[0].read_text()
+        return compiled_run_sql(mini, "not_null_scoped_partitions_kwh")
 
     try:
         assert_ok(build("(1, 10), (2, 20)"))  # first build: the whole (new) table is tested
@@ -307,20 +303,10 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
         path.write_text(text)
 
     def build(day_rows: str) -> Any:
-        return dbt(
-            mini.project,
-            mini.env,
-            "build",
-            "--select",
-            "scoped_keys+",
-            "--vars",
-            f"{{day_rows: '{day_rows}'}}",
-        )
+        return dbt_with_day_rows(mini, "build", "scoped_keys+", day_rows)
 
     def compiled(name: str) -> str:
-        found = sorted((mini.project / "target" / "run").rglob(f"{name}*"))
-        assert found, f"no compiled {name}"
-        return found[0].read_text()
+        return compiled_run_sql(mini, name)
 
     try:
         assert_ok(build("(1, 10), (2, 20)"))
@@ -368,15 +354,7 @@ def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
     path = str(mini.table_path("fixture_silver", "contracted_partitions"))
 
     def build(day_rows: str) -> Any:
-        return dbt(
-            mini.project,
-            mini.env,
-            "run",
-            "--select",
-            "contracted_partitions",
-            "--vars",
-            f"{{day_rows: '{day_rows}'}}",
-        )
+        return dbt_with_day_rows(mini, "run", "contracted_partitions", day_rows)
 
     try:
         assert_ok(build("(1, 10), (2, 20)"))
