@@ -91,26 +91,23 @@ def local_engine_port(remote_url: str) -> int | None:
 
 
 def ensure_engine_for(remote_url: str) -> None:
-    """Start (or check) the engine behind ``remote_url``.
+    """Start (or check) the engine behind ``remote_url`` once per process.
 
-    The first connection of a process runs ``server.up`` (start if down, rebuild the catalog
-    if the session is new); later ones only check that the engine's process still runs (a pid
-    file and /proc, well under a millisecond), and start it again if it was stopped, which a
-    long-running process such as the hub outlives.
+    Once per process on purpose: an engine that dies during a build fails that build (its
+    statements are not retried against a fresh engine). A long-running process such as the
+    hub calls :func:`forget_stopped_engines` between builds instead.
     """
     port = local_engine_port(remote_url)
     if port is None:
         return
-    from platform_tools.engine import server
-
     with _lock:
-        known = _checked.get(remote_url)
-        if known is not None and server.status(known).running:
+        if remote_url in _checked:
             return
         from dataclasses import replace
 
         from dbt_common.exceptions import DbtRuntimeError
 
+        from platform_tools.engine import server
         from platform_tools.engine.config import EngineConfig
         from platform_tools.errors import PlatformError
 
@@ -122,6 +119,18 @@ def ensure_engine_for(remote_url: str) -> None:
         except PlatformError as exc:
             raise DbtRuntimeError(f"embedded engine: {exc.message}") from None
         _checked[remote_url] = cfg
+
+
+def forget_stopped_engines() -> list[str]:
+    """Forget the engines checked earlier in this process that no longer run, so that the
+    next connection starts them again; the URLs forgotten. Call it between builds only."""
+    from platform_tools.engine import server
+
+    with _lock:
+        stopped = [url for url, cfg in _checked.items() if not server.status(cfg).running]
+        for url in stopped:
+            del _checked[url]
+    return stopped
 
 
 def _session_id(remote_url: str) -> str | None:

@@ -104,6 +104,14 @@ def hub_lock(lakehouse: Path) -> Iterator[Path]:
         handle.close()
 
 
+def _restart_stopped_engines() -> None:
+    """An engine stopped since the last build is started again by this one's first
+    connection (the dbt plugin checks it once per process otherwise)."""
+    from dbt_gridunion.engine_hook import forget_stopped_engines
+
+    forget_stopped_engines()
+
+
 def append_batch(folder: Path, record: BatchRecord) -> None:
     with (folder / BATCH_LOG).open("a", encoding="utf-8") as log:
         log.write(json.dumps(asdict(record), sort_keys=True) + "\n")
@@ -138,6 +146,7 @@ class Hub:
             return record
         try:
             record.parse_s = self.dbt.ensure_parsed()
+            _restart_stopped_engines()
             outcome = self.dbt.build(self.settings.select)
         except PlatformError as exc:
             outcome = BuildOutcome(False, {}, 0.0, exc.message)

@@ -84,7 +84,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         source = REPO / part
         if source.is_dir():
             shutil.copytree(source, project / part)
-        else:
+        elif source.exists():  # (empty folders such as analyses/ are not in a clone)
             (project / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, project / part)
     port = free_port()
