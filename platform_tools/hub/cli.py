@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from platform_tools.engine.config import EngineConfig, find_project_dir
-from platform_tools.errors import UsageError
+from platform_tools.errors import ArtifactError, UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.landing.cli import STAGING_DIR_NAME
 
@@ -131,6 +131,11 @@ def _hub(args: argparse.Namespace) -> ExitCode:
         )
     profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR") or project_dir).resolve()
     cfg = EngineConfig.from_env(project_dir)
+    if not cfg.landing.is_dir():
+        raise ArtifactError(
+            f"landing directory {cfg.landing} does not exist; land files there (or run "
+            "`platform-tools landing generate`), or point GRIDUNION_LAKEHOUSE at the lakehouse"
+        )
     os.environ.setdefault("GRIDUNION_LAKEHOUSE", str(cfg.lakehouse))
     dbt = DbtSettings(
         project_dir=project_dir,

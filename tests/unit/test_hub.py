@@ -147,3 +147,15 @@ def test_a_directory_without_a_project_exits_2(
     err = capsys.readouterr().err.strip()
     assert err.startswith("platform-tools: error: --project-dir") and "dbt_project.yml" in err
     assert "\n" not in err
+
+
+def test_a_lakehouse_without_a_landing_zone_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "dbt_project.yml").write_text("name: p\n")
+    monkeypatch.setenv("GRIDUNION_LAKEHOUSE", str(tmp_path / "lh"))
+    assert main(["hub", "--once", "--project-dir", str(tmp_path)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before serving anything
+    assert captured.err.startswith("platform-tools: error: landing directory ")
+    assert "GRIDUNION_LAKEHOUSE" in captured.err and "\n" not in captured.err.strip()
