@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from platform_tools.engine import server  # noqa: E402
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig  # noqa: E402
+from platform_tools.hub.service import read_batches  # noqa: E402
 from tests.helpers import engine_env, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -81,13 +82,8 @@ def variant_label(variant: Variant) -> str:
     return ("hub, " if hub else "") + f"{threads} threads" + ("" if with_tests else ", no tests")
 
 
-def hub_batches(lakehouse: Path) -> list[dict[str, Any]]:
-    log = lakehouse / "_hub" / "batches.jsonl"
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
 def wait_for_batch(lakehouse: Path, number: int, hub: subprocess.Popen[str]) -> dict[str, Any]:
-    while len(batches := hub_batches(lakehouse)) < number:
+    while len(batches := read_batches(lakehouse)) < number:
         if hub.poll() is not None:
             raise SystemExit(f"the hub exited with {hub.returncode} before batch {number}")
         time.sleep(0.05)

@@ -20,6 +20,7 @@ from typing import Any
 from platform_tools.errors import PlatformError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.hub.signatures import project_fingerprint
+from platform_tools.landing.records import one_line
 
 # dbt node statuses, folded into the counters of dbt's own "Done." line
 STATUS_COUNTERS = {
@@ -87,8 +88,7 @@ def count_statuses(results: Any) -> dict[str, int]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:500] or type(exc).__name__
+    return one_line(str(exc), limit=500) or type(exc).__name__
 
 
 @dataclass
@@ -96,7 +96,6 @@ class WarmDbt:
     settings: DbtSettings
     _manifest: Any = field(default=None, init=False, repr=False)
     _fingerprint: str | None = field(default=None, init=False, repr=False)
-    parses: int = field(default=0, init=False)
 
     def _runner(self, manifest: Any = None) -> Any:
         from dbt.cli.main import dbtRunner  # dbt is imported once, on first use
@@ -134,7 +133,6 @@ class WarmDbt:
             )
         self._manifest = result.result
         self._fingerprint = fingerprint
-        self.parses += 1
         return time.perf_counter() - started
 
     def build(self, select: str) -> BuildOutcome:

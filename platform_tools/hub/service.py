@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from platform_tools.errors import PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
@@ -104,17 +105,17 @@ def hub_lock(lakehouse: Path) -> Iterator[Path]:
         handle.close()
 
 
-def _restart_stopped_engines() -> None:
-    """An engine stopped since the last build is started again by this one's first
-    connection (the dbt plugin checks it once per process otherwise)."""
-    from dbt_gridunion.engine_hook import forget_stopped_engines
-
-    forget_stopped_engines()
-
-
 def append_batch(folder: Path, record: BatchRecord) -> None:
     with (folder / BATCH_LOG).open("a", encoding="utf-8") as log:
         log.write(json.dumps(asdict(record), sort_keys=True) + "\n")
+
+
+def read_batches(lakehouse: Path) -> list[dict[str, Any]]:
+    """The batches the hub of ``lakehouse`` has logged, oldest first ([] before the first)."""
+    log = lakehouse / HUB_DIR / BATCH_LOG
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
 
 
 @dataclass
@@ -127,26 +128,29 @@ class Hub:
     def __post_init__(self) -> None:
         self.dbt = WarmDbt(self.settings.dbt)
 
-    def run_batch(self, reason: str, folder: Path) -> BatchRecord:
-        """Stage, (re-)parse if needed, build; raise PlatformError for a bad landing zone."""
+    def run_batch(self, reason: str, folder: Path) -> BatchRecord | None:
+        """Stage, (re-)parse if needed, build; None when a landed pass staged nothing new.
+
+        Raises PlatformError for a bad landing zone."""
+        from dbt_gridunion.engine_hook import forget_stopped_engines
         from platform_tools.landing.stage import stage
         from platform_tools.observe.history import record_run
 
-        self.batches += 1
         started = time.perf_counter()
-        record = BatchRecord(self.batches, reason, _now())
+        detected_at = _now()
         summary = stage(self.settings.landing, self.settings.staging)
+        if reason != "catch-up" and not summary.staged and not summary.corrupt_new:
+            return None  # nothing new to build (a removed or re-landed identical file)
+        self.batches += 1
+        record = BatchRecord(self.batches, reason, detected_at)
         record.stage_s = time.perf_counter() - started
         record.files_staged = len(summary.staged)
         record.rows_staged = summary.rows_staged
         record.corrupt_files = [path for path, _ in summary.corrupt_new]
-        if reason != "catch-up" and not summary.staged and not summary.corrupt_new:
-            self.batches -= 1  # nothing new to build (a removed or re-landed identical file)
-            record.number = 0
-            return record
         try:
             record.parse_s = self.dbt.ensure_parsed()
-            _restart_stopped_engines()
+            # an engine stopped since the last build is started by this one's first connection
+            forget_stopped_engines()
             outcome = self.dbt.build(self.settings.select)
         except PlatformError as exc:
             outcome = BuildOutcome(False, {}, 0.0, exc.message)
@@ -186,8 +190,8 @@ class Hub:
                 if signature != last and not stop.is_set():
                     record = self.run_batch("catch-up" if last is None else "landed", folder)
                     last = signature
-                    if self.settings.once:
-                        return ExitCode.OK if record.success else ExitCode.FINDINGS
+                    if self.settings.once:  # the catch-up pass always makes a record
+                        return ExitCode.OK if record and record.success else ExitCode.FINDINGS
                 stop.wait(self.settings.interval_s)
             self.emit(f"hub: stopped after {self.batches} batch(es)")
         return ExitCode.OK

@@ -28,31 +28,25 @@ PACKAGES_DEFAULT = "dbt_packages"
 Signature = tuple[tuple[str, int, int], ...]
 
 
-def _hidden(name: str) -> bool:
-    return name.startswith((".", "_"))
-
-
 def landing_signature(landing: Path) -> Signature:
     """(landing-relative path, size, mtime in ns) of every file the stage step would read.
 
-    Names starting with ``.`` or ``_`` are skipped at every level, as staging skips them: a
-    writer lands a file under such a temporary name and renames it when it is complete.
+    The files are those of :func:`platform_tools.landing.stage.discover`: names starting
+    with ``.`` or ``_`` are skipped at every level, so a writer lands a file under such a
+    temporary name and renames it when it is complete.
     """
-    entries: list[tuple[str, int, int]] = []
+    from platform_tools.landing.stage import discover
+
     if not landing.is_dir():
         return ()
-    for root, dirs, files in os.walk(landing):
-        dirs[:] = [d for d in dirs if not _hidden(d)]
-        for name in files:
-            if _hidden(name):
-                continue
-            path = Path(root) / name
-            try:
-                stat = path.stat()
-            except OSError:  # removed between the listing and the stat
-                continue
-            entries.append((path.relative_to(landing).as_posix(), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(entries))
+    entries: list[tuple[str, int, int]] = []
+    for file in discover(landing)[0]:
+        try:
+            stat = file.path.stat()
+        except OSError:  # removed between the listing and the stat
+            continue
+        entries.append((file.relative, stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
 
 
 def _project_paths(project_dir: Path) -> list[Path]:

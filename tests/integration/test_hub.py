@@ -9,7 +9,6 @@ again. SIGTERM stops it cleanly; a second hub on the same lakehouse is refused.
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from deltalake import DeltaTable
 
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
+from platform_tools.hub.service import read_batches
 from tests.helpers import BIN, REPO, assert_ok, engine_env, free_port, platform_tools
 
 pytestmark = pytest.mark.engine
@@ -46,10 +46,7 @@ class Served:
     output: Path
 
     def batches(self) -> list[dict[str, Any]]:
-        log = self.lakehouse / "_hub" / "batches.jsonl"
-        if not log.exists():
-            return []
-        return [json.loads(line) for line in log.read_text().splitlines()]
+        return read_batches(self.lakehouse)
 
     def wait_for_batch(self, number: int) -> dict[str, Any]:
         deadline = time.monotonic() + BATCH_TIMEOUT_S
