@@ -20,7 +20,11 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
    ``platform-tools observe``;
 5. lets data tests check only the partitions their model replaced in the same invocation
    (``where: "__partitions_replaced_in_this_build__"``, see :mod:`dbt_gridunion.build_scope`);
-6. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
+6. lets one command at a time write the lakehouse: ``build``, ``run``, ``seed``, ``snapshot``,
+   ``test``, ``run-operation``, ``clone`` and ``retry`` hold the writer lock of
+   :mod:`platform_tools.writer_lock` (a second writer waits, then gives up after
+   ``GRIDUNION_LOCK_TIMEOUT`` seconds); read-only commands never wait;
+7. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
    the interpreter's final collection over dbt's object graph cost ~0.8 s of every command
    on these machines, and there is nothing left at exit that needs it.
 
@@ -36,6 +40,7 @@ from dbt_gridunion.build_scope import install_build_scope
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
 from dbt_gridunion.run_history import install_run_recorder
+from dbt_gridunion.writer_hook import install_writer_lock
 
 atexit.register(gc.freeze)  # registered before the recorder, so it runs after it
 install_domain_method()
@@ -43,5 +48,6 @@ set_default_lakehouse()
 install_engine_hook()
 install_run_recorder()
 install_build_scope()
+install_writer_lock()
 
 plugins: list[type] = []

@@ -33,3 +33,10 @@ class ArtifactError(PlatformError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, ExitCode.ARTIFACT)
+
+
+class BusyError(PlatformError):
+    """Another writer holds the lakehouse (exit code 4)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.BUSY)

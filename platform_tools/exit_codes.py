@@ -14,3 +14,5 @@ class ExitCode(IntEnum):
     """Bad arguments or configuration: the user has to change how the command is called."""
     ARTIFACT = 3
     """An input artifact or resource is missing, unreadable or of an unsupported version."""
+    BUSY = 4
+    """Another process is writing the same lakehouse and did not finish within the timeout."""

@@ -129,9 +129,16 @@ class Hub:
         self.dbt = WarmDbt(self.settings.dbt)
 
     def run_batch(self, reason: str, folder: Path) -> BatchRecord | None:
-        """Stage, (re-)parse if needed, build; None when a landed pass staged nothing new.
+        """Stage, (re-)parse if needed, build, holding the lakehouse writer lock (another
+        writer is waited for); None when a landed pass staged nothing new.
 
-        Raises PlatformError for a bad landing zone."""
+        Raises PlatformError for a bad landing zone or a writer that does not finish."""
+        from platform_tools.writer_lock import writer_lock
+
+        with writer_lock(self.settings.lakehouse, "platform-tools hub", notify=self.emit):
+            return self._run_batch(reason, folder)
+
+    def _run_batch(self, reason: str, folder: Path) -> BatchRecord | None:
         from dbt_gridunion.engine_hook import forget_stopped_engines
         from platform_tools.landing.stage import stage
         from platform_tools.observe.history import record_run

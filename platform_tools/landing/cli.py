@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -146,19 +147,24 @@ def _generate(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _stage(args: argparse.Namespace) -> ExitCode:
     from platform_tools.landing.stage import stage  # pyarrow: import late
 
-    landing = args.landing
-    staging = args.staging
-    if landing is None or staging is None:
-        cfg = EngineConfig.from_env()
-        landing = landing if landing is not None else cfg.landing
-        staging = staging if staging is not None else cfg.lakehouse / STAGING_DIR_NAME
+    from platform_tools.writer_lock import writer_lock
+
+    cfg = EngineConfig.from_env()
+    landing = args.landing if args.landing is not None else cfg.landing
+    staging = args.staging if args.staging is not None else cfg.lakehouse / STAGING_DIR_NAME
     if landing == staging:
         raise UsageError("--landing and --staging are the same directory")
     started = time.monotonic()
-    summary = stage(landing, staging)
+    # staging rewrites the manifest that bronze reads: one writer of the lakehouse at a time
+    with writer_lock(cfg.lakehouse, "platform-tools landing stage", notify=_stderr):
+        summary = stage(landing, staging)
     elapsed = time.monotonic() - started
     print(
         f"staged {len(summary.staged)} file(s) ({summary.rows_staged:,} rows), "
