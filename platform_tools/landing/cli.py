@@ -153,7 +153,6 @@ def _stderr(message: str) -> None:
 
 def _stage(args: argparse.Namespace) -> ExitCode:
     from platform_tools.landing.stage import stage  # pyarrow: import late
-
     from platform_tools.writer_lock import writer_lock
 
     cfg = EngineConfig.from_env()
@@ -177,7 +176,7 @@ def _stage(args: argparse.Namespace) -> ExitCode:
         print(f"  corrupt (known, unchanged): {path}: {error}")
     if summary.ignored:
         print(f"  ignored {len(summary.ignored)} file(s) outside <system>/<entity>/ingest_date=D/")
-    if summary.not_in_landing:
-        print(f"  {summary.not_in_landing} manifest row(s) for files no longer in the landing zone")
+    for path in summary.withdrawn:
+        print(f"  withdrawn (no longer in the landing zone; not loaded again): {path}")
     print(f"  manifest: {summary.manifest}{'' if summary.manifest_written else ' (unchanged)'}")
     return ExitCode.OK

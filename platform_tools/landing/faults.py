@@ -23,11 +23,17 @@ Fault kinds (what the generator does to a reading picked for a fault):
                    ``interval_start_utc < ingest_date 00:00 UTC - 5 days`` (the generator moves
                    it back 6-8 days; half of these rows also carry a negative value: still
                    ``too_late`` by precedence).
+``future_dated``   the interval starts after the ingest day, i.e.
+                   ``interval_start_utc >= ingest_date 00:00 UTC + 1 day`` (a clock or
+                   formatting error of the source: the generator moves half of these rows
+                   1-3 days ahead and the other half into the year 2099; a third also carry an
+                   implausible value: still ``future_dated`` by precedence).
 
 Row classification (the reason a pipeline quarantines a row under, exactly one per row):
 the row-level checks run in :data:`REASON_PRECEDENCE` order and the first that fails wins::
 
-    unparsable > unknown_meter > too_late > negative > implausible > duplicate > superseded
+    unparsable > unknown_meter > too_late > future_dated > negative > implausible
+    > duplicate > superseded
 
 Only rows that pass every row-level check take part in de-duplication on
 ``(meter_ean, interval_start_utc)``: the row with the latest send time wins; a row equal to
@@ -51,6 +57,7 @@ REASON_PRECEDENCE: Final[tuple[str, ...]] = (
     "unparsable",
     "unknown_meter",
     "too_late",
+    "future_dated",
     "negative",
     "implausible",
     "duplicate",
@@ -71,11 +78,16 @@ FAULT_KINDS: Final[tuple[str, ...]] = (
     "unknown_meter",
     "unparsable",
     "too_late",
+    "future_dated",
 )
 
 TOO_LATE_DAYS: Final[int] = 5
 """A reading is too late when its interval starts more than this many days before the
 start of its ingest date (UTC)."""
+FUTURE_DAYS: Final[int] = 0
+"""A reading is future-dated when its interval starts more than this many days after the
+end of its ingest date (UTC); 0: any interval starting after the ingest day."""
+FAR_FUTURE_YEAR: Final[int] = 2099
 IMPLAUSIBLE_KWH_PER_HOUR: Final[int] = 50
 """A reading is implausible above this many kWh per 60 minutes of interval."""
 MAX_LATE_DAYS: Final[int] = 3

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from platform_tools.landing.arrowtext import IntArray
 from platform_tools.landing.faults import (
+    FAR_FUTURE_YEAR,
     LABEL,
     MAX_LATE_DAYS,
     VALID,
@@ -187,6 +188,17 @@ def inject_faults(
     also_negative = p[::2]
     value[also_negative] = -rng.integers(1, 5001, size=len(also_negative))
     label[p] = LABEL["too_late"]
+
+    p = at("future_dated")
+    far = day_start_epoch(date(FAR_FUTURE_YEAR, day.month, min(day.day, 28))) - day_start
+    ahead = np.where(
+        np.arange(len(p)) % 2 == 0, 86_400 * rng.integers(1, 4, size=len(p)), far
+    )
+    interval[p] += ahead
+    sent[p] += ahead
+    also_implausible = p[::3]
+    value[also_implausible] = rng.integers(50_001, 400_001, size=len(also_implausible))
+    label[p] = LABEL["future_dated"]
 
     p = at("resend")
     label[p] = LABEL["superseded"]  # the original; the correction follows later in the file

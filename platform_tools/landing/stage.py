@@ -36,9 +36,13 @@ by ``source_file``, rewritten atomically and only when a row changed) has the co
 hash equals the manifest's is not staged again (when its staged file still exists), so
 staging twice, or re-landing an identical file, changes nothing; a staged file that was
 deleted is rebuilt (same bytes, same manifest row); a changed file is re-staged and its row
-replaced (``staged_at`` is the wall-clock time, UTC, of staging that version). Rows of files
-that disappeared from the landing zone are kept (staging never deletes because the landing
-zone shrank).
+replaced (``staged_at`` is the wall-clock time, UTC, of staging that version).
+
+A file that disappeared from the landing zone is **withdrawn**: its row is kept as history
+with status ``withdrawn`` (hash, error and counts as they were) and its staged Parquet is
+removed, so bronze never tries to load it again — a bad file the source takes back stops
+blocking builds, and what was loaded from it earlier stays in bronze (append-only). A
+withdrawn file that lands again is staged as new.
 
 ``source_mtime_ns`` spares the hashing: a file whose size and modification time (ns) equal
 its row's is unchanged without being read. It is recorded only when the file's mtime is at
@@ -119,6 +123,7 @@ MTIME_SETTLE_NS: Final[int] = 2_000_000_000
 MANIFEST_RELATIVE: Final[str] = "_manifest/manifest.parquet"
 STATUS_STAGED: Final[str] = "staged"
 STATUS_CORRUPT: Final[str] = "corrupt"
+STATUS_WITHDRAWN: Final[str] = "withdrawn"
 CSV_EXTENSIONS: Final[frozenset[str]] = frozenset({".csv"})
 JSON_EXTENSIONS: Final[frozenset[str]] = frozenset({".jsonl", ".ndjson", ".json"})
 PARQUET_EXTENSIONS: Final[frozenset[str]] = frozenset({".parquet"})
@@ -144,7 +149,7 @@ class StageSummary:
     corrupt_new: tuple[tuple[str, str], ...]
     corrupt_known: tuple[tuple[str, str], ...]
     ignored: tuple[str, ...]
-    not_in_landing: int
+    withdrawn: tuple[str, ...]  # newly withdrawn by this run
     manifest: Path
     manifest_written: bool = field(default=False)
 
@@ -411,7 +416,10 @@ def _stage_files(
     settled_before_ns = time.time_ns() - MTIME_SETTLE_NS
 
     def stage_one(file: LandingFile) -> _Outcome:
-        return _stage_file(file, staging, previous.get(file.relative), settled_before_ns, now)
+        known = previous.get(file.relative)
+        if known is not None and known["status"] == STATUS_WITHDRAWN:
+            known = None  # landed again: a new file
+        return _stage_file(file, staging, known, settled_before_ns, now)
 
     with ThreadPoolExecutor(_WORKERS) as pool:
         return list(pool.map(stage_one, files))
@@ -455,13 +463,19 @@ def stage(landing: Path, staging: Path, *, now: Callable[[], datetime] = _utc_no
             rows_staged += outcome.rows_staged
         else:
             unchanged += 1
+    seen = {f.relative for f in files}
+    withdrawn = sorted(
+        key for key, row in rows.items() if key not in seen and row["status"] != STATUS_WITHDRAWN
+    )
+    for key in withdrawn:
+        rows[key] = {**rows[key], "status": STATUS_WITHDRAWN}
+        staged_path(staging, key).unlink(missing_ok=True)
     written = False
     if rows != previous or manifest.legacy or not manifest_path(staging).exists():
         for key, mtime_ns in confirmed.items():  # rewritten anyway: record confirmed mtimes
             rows[key] = {**rows[key], MTIME_COLUMN: mtime_ns}
         atomic_write_bytes(manifest_path(staging), parquet_bytes(manifest_table(rows)))
         written = True
-    seen = {f.relative for f in files}
     new_corrupt = {path for path, _ in corrupt_new}
     corrupt_known = tuple(
         (key, str(row["error"]))
@@ -475,7 +489,7 @@ def stage(landing: Path, staging: Path, *, now: Callable[[], datetime] = _utc_no
         corrupt_new=tuple(corrupt_new),
         corrupt_known=corrupt_known,
         ignored=tuple(ignored),
-        not_in_landing=sum(1 for key in rows if key not in seen),
+        withdrawn=tuple(withdrawn),
         manifest=manifest_path(staging),
         manifest_written=written,
     )

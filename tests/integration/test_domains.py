@@ -34,13 +34,31 @@ pytestmark = pytest.mark.engine
 
 DAYS = ["2024-10-26", "2024-10-27", "2024-10-28"]
 SYSTEMS = ("nordgrid", "electra", "dutchgrid", "luxpower")
-GENERATE = ["landing", "generate", "--meters", "80", "--days", "3", "--start", DAYS[0],
-            "--seed", "7"]
+GENERATE = [
+    "landing",
+    "generate",
+    "--meters",
+    "80",
+    "--days",
+    "3",
+    "--start",
+    DAYS[0],
+    "--seed",
+    "7",
+]
 # dependency order of the domains: each reads only public models of the ones before it
-DOMAIN_ORDER = ["metering", "platform", "customers", "billing", "commercial", "regulatory",
-                "forecasting"]
+DOMAIN_ORDER = [
+    "metering",
+    "platform",
+    "customers",
+    "billing",
+    "commercial",
+    "regulatory",
+    "forecasting",
+]
 PEPPER = "pytest-pepper-3f1c"
 CORRECTION_DAY = "2024-10-29"
+NEW_EXPORT_DAY = "2024-10-30"
 PII_COLUMNS = {"customer_id", "customer_name", "email", "street", "postal_code", "city", "iban"}
 
 
@@ -97,18 +115,27 @@ def _records(path: Path) -> list[dict[str, str | None]]:
 def current_state(
     lakehouse: Path, system: str, entity: str, key: tuple[str, ...]
 ) -> list[dict[str, str | None]]:
-    """Latest landed row per key (ingest date, then file order); deletes dropped."""
-    latest: dict[tuple[str | None, ...], dict[str, str | None]] = {}
+    """Latest landed row per key (ingest date, then file order); deletes dropped, and keys
+    missing from the latest full export (`<entity>_full_<day>.<ext>`) dropped."""
+    latest: dict[tuple[str | None, ...], tuple[str, dict[str, str | None]]] = {}
+    last_full_export = ""
     root = lakehouse / "landing" / system / entity
     for day_dir in sorted(root.glob("ingest_date=*")):
+        day = day_dir.name.split("=")[1]
         for path in sorted(day_dir.iterdir()):
             if path.name.startswith((".", "_")):
                 continue
+            if "_full_" in path.name:
+                last_full_export = day
             for record in _records(path):
-                latest[tuple(record[k] for k in key)] = record
-    marker = {"nordgrid": "change_type", "electra": "type_mouvement",
-              "dutchgrid": "mutation_type", "luxpower": "Aenderung"}[system]
-    return [r for r in latest.values() if r[marker] != "D"]
+                latest[tuple(record[k] for k in key)] = (day, record)
+    marker = {
+        "nordgrid": "change_type",
+        "electra": "type_mouvement",
+        "dutchgrid": "mutation_type",
+        "luxpower": "Aenderung",
+    }[system]
+    return [r for day, r in latest.values() if r[marker] != "D" and day >= last_full_export]
 
 
 def _date(text: str | None) -> date | None:
@@ -128,7 +155,9 @@ class Contract:
     end: date | None
 
 
-def landed_master(lakehouse: Path) -> tuple[
+def landed_master(
+    lakehouse: Path,
+) -> tuple[
     dict[str, str], dict[str, list[Contract]], dict[str, list[tuple[date, date | None, Decimal]]]
 ]:
     """meter EAN -> supply point; supply point -> contracts; tariff -> validity rows."""
@@ -142,12 +171,30 @@ def landed_master(lakehouse: Path) -> tuple[
         "luxpower": ("Zaehler", "EAN", "Lieferstelle"),
     }
     contract_fields = {  # id, customer, supply point, tariff, start, end
-        "nordgrid": ("contract_id", "customer_id", "supply_point_id", "tariff_code",
-                     "start_date", "end_date"),
-        "electra": ("id_contrat", "id_client", "point_livraison", "code_tarif", "date_debut",
-                    "date_fin"),
-        "dutchgrid": ("contract_id", "customer_id", "connection_ean", "tariff_code",
-                      "start_date", "end_date"),
+        "nordgrid": (
+            "contract_id",
+            "customer_id",
+            "supply_point_id",
+            "tariff_code",
+            "start_date",
+            "end_date",
+        ),
+        "electra": (
+            "id_contrat",
+            "id_client",
+            "point_livraison",
+            "code_tarif",
+            "date_debut",
+            "date_fin",
+        ),
+        "dutchgrid": (
+            "contract_id",
+            "customer_id",
+            "connection_ean",
+            "tariff_code",
+            "start_date",
+            "end_date",
+        ),
         "luxpower": ("Vertrag", "Kunde", "Lieferstelle", "Tarif", "Beginn", "Ende"),
     }
     tariff_fields = {  # code, price, valid from, valid to
@@ -181,16 +228,17 @@ def customer_key(system: str, customer_id: str, pepper: str = PEPPER) -> str:
     return hashlib.sha256(f"{pepper}:{system}:{customer_id}".encode()).hexdigest()
 
 
-def expected_invoices(domains: Domains) -> dict[tuple[str, str], Decimal]:
+def expected_invoices(domains: Domains, days: list[str] = DAYS) -> dict[tuple[str, str], Decimal]:
     """(customer_key, billing period) -> exact amount, from truth and landing files."""
     supply_point_of, contracts, tariffs = landed_master(domains.lakehouse)
     amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for day_text in DAYS:
+    for day_text in days:
         day = date.fromisoformat(day_text)
         for meter, kwh in domains.truth(day_text)["consumption_kwh_by_meter"].items():
             supply_point = supply_point_of.get(meter)
             active = [
-                c for c in contracts.get(supply_point or "", [])
+                c
+                for c in contracts.get(supply_point or "", [])
                 if c.start <= day and (c.end is None or day <= c.end)
             ]
             if not active:
@@ -198,7 +246,8 @@ def expected_invoices(domains: Domains) -> dict[tuple[str, str], Decimal]:
             assert len(active) == 1, (meter, day)
             contract = active[0]
             prices = [
-                p for start, end, p in tariffs[contract.tariff_code]
+                p
+                for start, end, p in tariffs[contract.tariff_code]
                 if start <= day and (end is None or day <= end)
             ]
             assert len(prices) == 1, (contract.tariff_code, day)
@@ -208,8 +257,8 @@ def expected_invoices(domains: Domains) -> dict[tuple[str, str], Decimal]:
     return dict(amounts)
 
 
-def assert_invoices_reconcile(domains: Domains) -> None:
-    expected = expected_invoices(domains)
+def assert_invoices_reconcile(domains: Domains, days: list[str] = DAYS) -> None:
+    expected = expected_invoices(domains, days)
     invoices = {
         (r["customer_key"], r["billing_period"]): r
         for r in domains.rows("billing_gold", "fct_invoices")
@@ -275,10 +324,14 @@ def test_each_day_is_priced_with_the_tariff_valid_that_day(domains: Domains) -> 
 def test_consumption_that_cannot_be_billed_is_kept_with_a_reason(domains: Domains) -> None:
     unbilled = domains.rows("billing_silver", "slv_unbilled_consumption")
     # a customer deleted on day 2 had its contract end that day: its meter's day 3 is unbilled
-    assert {r["unbilled_reason"] for r in unbilled} <= {"no_supply_point", "no_contract",
-                                                       "no_tariff"}
+    assert {r["unbilled_reason"] for r in unbilled} <= {
+        "no_supply_point",
+        "no_contract",
+        "no_tariff",
+    }
     ended = {
-        (r["meter_id"], str(r["reading_date"])) for r in unbilled
+        (r["meter_id"], str(r["reading_date"]))
+        for r in unbilled
         if r["unbilled_reason"] == "no_contract"
     }
     assert any(day == DAYS[2] for _, day in ended)
@@ -303,15 +356,18 @@ def test_customer_snapshot_records_deletes_and_segment_changes(domains: Domains)
                 rows = by_key[customer_key(system, deleted)]
                 assert len(rows) == 1 and rows[0]["dbt_valid_to"] is not None, deleted
             for resegmented in keys["customers_resegmented"]:
-                rows = sorted(by_key[customer_key(system, resegmented)],
-                              key=lambda r: r["dbt_valid_from"])
+                rows = sorted(
+                    by_key[customer_key(system, resegmented)], key=lambda r: r["dbt_valid_from"]
+                )
                 assert len(rows) == 2 and rows[0]["segment"] != rows[1]["segment"]
                 assert rows[0]["dbt_valid_to"] == rows[1]["dbt_valid_from"]
     dimension = domains.rows("customers_gold", "dim_customers_v2")
     current = [r for r in dimension if r["is_current"]]
     assert len(current) == len({r["customer_key"] for r in current})
     deleted_keys = {
-        customer_key(system, d) for c in changes for system, k in c.items()
+        customer_key(system, d)
+        for c in changes
+        for system, k in c.items()
         for d in k["customers_deleted"]
     }
     assert deleted_keys and not deleted_keys & {r["customer_key"] for r in current}
@@ -339,8 +395,9 @@ def test_pseudonyms_are_keyed_and_no_gold_table_holds_personal_data(domains: Dom
     assert sample["customer_key"] == customer_key(sample["source_system"], sample["customer_id"])
     assert sample["customer_key"] != plain.hexdigest()
     personal = {
-        str(r[c]) for r in customers for c in ("customer_id", "customer_name", "email", "iban",
-                                               "street")
+        str(r[c])
+        for r in customers
+        for c in ("customer_id", "customer_name", "email", "iban", "street")
     }
     warehouse = domains.lakehouse / "warehouse"
     gold = [p for p in warehouse.glob("*_gold/*") if (p / "_delta_log").is_dir()]
@@ -365,15 +422,18 @@ def test_running_a_pseudonymizing_model_without_the_pepper_fails(domains: Domain
 
 
 def test_regulator_reports_and_the_cross_border_benchmark(domains: Domains) -> None:
-    for report, country, regions in (("rpt_bnetza_monthly_energy", "DE", 12),
-                                     ("rpt_cre_monthly_energy", "FR", 9),
-                                     ("rpt_acm_monthly_energy", "NL", 6),
-                                     ("rpt_ilr_monthly_energy", "LU", 3)):
+    for report, country, regions in (
+        ("rpt_bnetza_monthly_energy", "DE", 12),
+        ("rpt_cre_monthly_energy", "FR", 9),
+        ("rpt_acm_monthly_energy", "NL", 6),
+        ("rpt_ilr_monthly_energy", "LU", 3),
+    ):
         rows = domains.rows("regulatory_gold", report)
         assert {r["country_code"] for r in rows} == {country}
         assert len({r["region_code"] for r in rows}) == regions
         truth_kwh = sum(
-            Decimal(str(v)) for day in DAYS
+            Decimal(str(v))
+            for day in DAYS
             for region, v in domains.truth(day)["consumption_kwh_by_region"].items()
             if region.startswith(country)
         )
@@ -414,8 +474,9 @@ def test_platform_regions_and_commercial_360(domains: Domains) -> None:
     customer_360 = domains.rows("commercial_gold", "dim_customer_360")
     assert len(customer_360) == len({r["customer_key"] for r in customer_360})
     assert any(r["is_churned"] and r["is_deleted"] for r in customer_360)
-    revenue = sum(r["revenue_eur"] for r in domains.rows("commercial_gold",
-                                                            "fct_segment_monthly_revenue"))
+    revenue = sum(
+        r["revenue_eur"] for r in domains.rows("commercial_gold", "fct_segment_monthly_revenue")
+    )
     invoiced = sum(r["invoice_amount_eur"] for r in domains.rows("billing_gold", "fct_invoices"))
     assert revenue == invoiced
 
@@ -476,6 +537,66 @@ def test_tariff_correction_closes_the_old_version_and_reprices_invoices(
     assert_invoices_reconcile(domains)
 
 
+def test_a_later_full_export_is_authoritative_and_every_day_is_priced_once(
+    domains: Domains,
+) -> None:
+    # The same world exported again from a later day (issue 12's day-4 reproduction): the new
+    # full price lists date each system's price change on that day, so the validity rows the
+    # earlier exports (and the correction above) held from 2024-10-27 are absent from them.
+    assert_ok(
+        platform_tools(
+            domains.env,
+            "landing",
+            "generate",
+            "--meters",
+            "80",
+            "--days",
+            "1",
+            "--start",
+            NEW_EXPORT_DAY,
+            "--seed",
+            "7",
+            "--out",
+            str(domains.work / "landing_full"),
+        )
+    )
+    domains.land([NEW_EXPORT_DAY])
+    assert_ok(domains.dbt("build"))
+
+    validity: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+    for row in domains.rows("billing_gold", "dim_tariff_prices"):
+        validity[row["tariff_code"]].append((row["valid_from"], row["valid_to"]))
+    assert len(validity) == 12
+    for code, intervals in validity.items():
+        intervals.sort()
+        for (_, end), (next_start, _) in zip(intervals, intervals[1:], strict=False):
+            assert end is not None and end < next_start, (code, intervals)  # no overlap
+    current = {
+        r["tariff_validity_key"]
+        for r in domains.rows("billing_snapshots", "snp_tariff_prices")
+        if r["dbt_valid_to"] is None
+    }
+    assert "DE-HH-BASIS|2024-10-27" not in current  # absent from the new export: closed
+    assert f"DE-HH-BASIS|{NEW_EXPORT_DAY}" in current
+
+    # every consumption day is either priced exactly once or kept with a reason
+    lines = [
+        (r["meter_id"], r["reading_date"])
+        for r in domains.rows("billing_gold", "fct_invoice_lines")
+    ]
+    assert len(lines) == len(set(lines))
+    unbilled = [
+        (r["meter_id"], r["reading_date"])
+        for r in domains.rows("billing_silver", "slv_unbilled_consumption")
+    ]
+    consumption = [
+        (r["meter_id"], r["reading_date"])
+        for r in domains.rows("metering_gold", "fct_meter_daily_consumption")
+    ]
+    assert sorted(lines + unbilled) == sorted(consumption)
+    assert_invoices_reconcile(domains, [*DAYS, NEW_EXPORT_DAY])
+
+
 # -- docs ------------------------------------------------------------------------------------
 
 
@@ -485,7 +606,8 @@ def test_docs_generate_catalogs_every_built_table_with_its_columns(domains: Doma
     manifest = json.loads((domains.work / "target" / "manifest.json").read_text())
     assert not catalog.get("errors")
     built = {
-        uid: node for uid, node in manifest["nodes"].items()
+        uid: node
+        for uid, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed", "snapshot")
         and node["config"].get("materialized") != "ephemeral"
     }

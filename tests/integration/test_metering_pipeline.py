@@ -154,6 +154,7 @@ def test_quarantine_counts_match_injected_faults_by_reason(pipeline: Pipeline) -
             "unknown_meter",
             "unparsable",
             "too_late",
+            "future_dated",
         ):
             assert quarantined[(day, reason)] == faults[reason], (day, reason)
     corrupt = {

@@ -264,7 +264,7 @@ def test_every_fault_reason_is_injected_and_counted(truth: dict[str, dict[str, A
         faults = truth[day]["faults_by_reason"]
         assert set(faults) == set(REASON_PRECEDENCE) | {"corrupt_files"}
         for reason in ("duplicate", "superseded", "negative", "implausible", "unknown_meter",
-                       "too_late"):
+                       "too_late", "future_dated"):
             assert faults[reason] >= 4, (day, reason)  # at least one per system
         assert faults["unparsable"] >= 3  # the three text formats
     assert truth[DAYS[0]]["late_arrivals"] == 0
@@ -278,9 +278,9 @@ def test_fault_planning_covers_every_kind_once_per_system_and_day() -> None:
     assert "unparsable" not in kinds and "late" not in kinds
     assert applicable_kinds(text_format=True, late_possible=True) == FAULT_KINDS
     positions, kind_index = plan_faults(rng, 100, 0.01, kinds)
-    assert len(positions) == len(kinds) == 6  # the rate would give 1; every kind needs one
-    assert sorted(kind_index.tolist()) == list(range(6))
-    assert len(set(positions.tolist())) == 6
+    assert len(positions) == len(kinds) == 7  # the rate would give 1; every kind needs one
+    assert sorted(kind_index.tolist()) == list(range(7))
+    assert len(set(positions.tolist())) == 7
     assert fault_count(500_000, 0.01, 8) == 5000
     assert fault_count(3, 0.01, 8) == 3
     assert fault_count(1000, 0.0, 8) == 0
@@ -448,6 +448,8 @@ def classify(rows: list[Row]) -> tuple[list[Row], list[tuple[Row, str]]]:
             reason = "unknown_meter"
         elif row.interval < datetime.combine(row.landed, datetime.min.time()) - timedelta(days=5):
             reason = "too_late"
+        elif row.interval >= datetime.combine(row.landed, datetime.min.time()) + timedelta(days=1):
+            reason = "future_dated"
         elif row.wh < 0:
             reason = "negative"
         elif row.wh > 50_000:
@@ -515,7 +517,7 @@ def test_truth_matches_an_independent_recomputation(
     assert truth[DAYS[0]]["consumption_kwh_by_region"]["DE-01"] == pytest.approx(
         by_region[DAYS[0]]["DE-01"] / 1000
     )
-    assert truth[DAYS[1]]["valid_readings"] == 4772
+    assert truth[DAYS[1]]["valid_readings"] == 4768
 
 
 def test_truth_file_is_sorted_and_free_of_wall_clock(landing: Path) -> None:

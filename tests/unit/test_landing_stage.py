@@ -281,6 +281,30 @@ def test_staging_is_idempotent_and_restages_only_changed_files(tmp_path: Path) -
     assert not staged_path(staging, rel).exists()
 
 
+def test_a_withdrawn_file_is_kept_as_history_and_never_loaded_again(tmp_path: Path) -> None:
+    landing, staging = tmp_path / "landing", tmp_path / "staging"
+    generate(GenerateParams(meters=20, days=2), landing)
+    stage(landing, staging)
+    good = "luxpower/readings/ingest_date=2024-10-26/readings_2024-10-26.csv"
+    saved = (landing / good).read_bytes()
+    before = {r["source_file"]: r for r in manifest_rows(staging)}
+    (landing / good).unlink()
+    (landing / CORRUPT).unlink()
+    summary = stage(landing, staging)
+    assert summary.withdrawn == tuple(sorted([good, CORRUPT]))
+    after = {r["source_file"]: r for r in manifest_rows(staging)}
+    assert set(after) == set(before)  # history: no row is dropped
+    assert after[good]["status"] == after[CORRUPT]["status"] == "withdrawn"
+    assert after[CORRUPT]["error"] == before[CORRUPT]["error"]  # the quarantine record stays
+    assert after[good]["source_sha256"] == before[good]["source_sha256"]
+    assert not staged_path(staging, good).exists()
+    assert stage(landing, staging).withdrawn == ()  # reported once
+    (landing / good).write_bytes(saved)  # landed again: staged as new
+    again = stage(landing, staging)
+    assert again.staged == (good,)
+    assert {r["source_file"]: r for r in manifest_rows(staging)}[good]["status"] == "staged"
+
+
 def test_files_outside_the_layout_are_ignored_and_unknown_types_are_corrupt(
     tmp_path: Path,
 ) -> None:

@@ -60,8 +60,12 @@ def test_the_lock_is_reentrant_within_a_process_and_released_at_the_last_level(
     acquire(tmp_path, "inner", 0, print)  # the hub's batch, then the dbt build it runs
     release(tmp_path)
     probe = subprocess.run(
-        [sys.executable, "-c", HOLD, str(tmp_path)], input="", capture_output=True,
-        text=True, cwd=REPO, check=False,
+        [sys.executable, "-c", HOLD, str(tmp_path)],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert probe.returncode == 1 and "is being written by pid" in probe.stderr
     release(tmp_path)
@@ -85,7 +89,9 @@ def test_a_second_writer_waits_with_a_message_then_gets_the_lock(
     try:
         assert time.monotonic() - started < 30
         assert len(messages) == 1
-        assert messages[0].startswith(f"waiting for the lakehouse writer lock held by pid {holder.pid}")
+        assert messages[0].startswith(
+            f"waiting for the lakehouse writer lock held by pid {holder.pid}"
+        )
         assert "GRIDUNION_LOCK_TIMEOUT" in messages[0]
     finally:
         release(tmp_path)
@@ -116,9 +122,15 @@ def test_landing_stage_refuses_while_another_process_writes(
     (tmp_path / "landing").mkdir()
     result = subprocess.run(
         [str(BIN / "platform-tools"), "landing", "stage"],
-        env={"GRIDUNION_LAKEHOUSE": str(tmp_path), "GRIDUNION_LOCK_TIMEOUT": "0.3",
-             "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, cwd=REPO, check=False,
+        env={
+            "GRIDUNION_LAKEHOUSE": str(tmp_path),
+            "GRIDUNION_LOCK_TIMEOUT": "0.3",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     assert result.returncode == ExitCode.BUSY, result.stderr
     lines = result.stderr.strip().splitlines()

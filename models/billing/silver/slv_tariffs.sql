@@ -10,6 +10,7 @@ with
 nordgrid as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -26,6 +27,7 @@ nordgrid as (
 electra as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -42,6 +44,7 @@ electra as (
 dutchgrid as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -58,6 +61,7 @@ dutchgrid as (
 luxpower as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,

@@ -7,6 +7,7 @@ with
 nordgrid as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -25,6 +26,7 @@ nordgrid as (
 electra as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -43,6 +45,7 @@ electra as (
 dutchgrid as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -61,6 +64,7 @@ dutchgrid as (
 luxpower as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,

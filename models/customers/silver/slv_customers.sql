@@ -8,6 +8,7 @@ with
 nordgrid as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -29,6 +30,7 @@ nordgrid as (
 electra as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -50,6 +52,7 @@ electra as (
 dutchgrid as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,
@@ -71,6 +74,7 @@ dutchgrid as (
 luxpower as (
     select
         source_system,
+        source_file,
         ingest_date,
         ingested_at,
         source_row_number,

@@ -1,6 +1,9 @@
 -- Landing files that could not be read at all (corrupt or undecodable): kept with their
 -- error so that nothing is dropped silently; the other files of the batch load normally.
--- Materialized as a table (properties file): it mirrors the staging manifest.
+-- A file the source withdrew from the landing zone afterwards stays here as history
+-- (`is_withdrawn`); it no longer blocks anything.
+-- Materialized as a table (properties file): it mirrors the staging manifest, which keeps
+-- a row for every landing file ever seen.
 with
 
 manifest as (
@@ -15,6 +18,7 @@ select
     source_sha256,
     source_bytes,
     error as error_message,
-    staged_at as detected_at
+    staged_at as detected_at,
+    status = 'withdrawn' as is_withdrawn
 from manifest
-where status = 'corrupt'
+where error is not null

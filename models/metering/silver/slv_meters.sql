@@ -2,7 +2,9 @@
 -- exported, one row per (system, local meter code). Each export row is an insert (I),
 -- upsert (U) or delete (D); the latest row per code wins (by ingest date, then row), and a
 -- code whose latest row is a delete stays as a tombstone (`is_removed`) so that an older
--- row landing later can never bring it back.
+-- row landing later can never bring it back. A full export (macro is_full_export) is
+-- authoritative, as in macro latest_change_state: a code of that system whose latest row is older than the
+-- system's latest full export was absent from it and becomes a tombstone dated by the export.
 -- Incremental: the table is partitioned into 64 buckets of meter codes; a build recomputes
 -- only the buckets that received change rows since the last build (their current state plus
 -- the new rows) and replaces those partitions. max(latest over history) = latest over
@@ -19,6 +21,7 @@
 {% set changes %}
     select
         source_system,
+        source_file,
         ingest_date,
         source_row_number,
         ingested_at,
@@ -35,6 +38,7 @@
     union all
     select
         source_system,
+        source_file,
         ingest_date,
         source_row_number,
         ingested_at,
@@ -51,6 +55,7 @@
     union all
     select
         source_system,
+        source_file,
         ingest_date,
         source_row_number,
         ingested_at,
@@ -67,6 +72,7 @@
     union all
     select
         source_system,
+        source_file,
         ingest_date,
         source_row_number,
         ingested_at,
@@ -96,6 +102,18 @@
 {% endif %}
 
 with
+
+full_exports as (
+    -- per system, the newest full export among the new rows (a full export lists every code,
+    -- so it touches every bucket and all the system's codes are in `current_state` below)
+    select
+        source_system,
+        max(ingest_date) as full_export_date,
+        max(ingested_at) as full_export_ingested_at
+    from ({{ changes }}) as conformed
+    where {{ is_full_export('source_file') }}
+    group by source_system
+),
 
 changes as (
     select
@@ -207,17 +225,30 @@ current_state as (
 )
 
 select
-    meter_id,
-    source_system,
-    local_meter_code,
-    country_code,
-    region_code,
-    supply_point_id,
-    meter_type,
-    installed_on,
-    ingest_date as last_changed_on,
-    source_row_number,
-    is_removed,
-    ingested_at,
-    meter_bucket
+    current_state.meter_id,
+    current_state.source_system,
+    current_state.local_meter_code,
+    current_state.country_code,
+    current_state.region_code,
+    current_state.supply_point_id,
+    current_state.meter_type,
+    current_state.installed_on,
+    case
+        when current_state.ingest_date < full_exports.full_export_date
+            then full_exports.full_export_date
+        else current_state.ingest_date
+    end as last_changed_on,
+    current_state.source_row_number,
+    coalesce(
+        current_state.is_removed or current_state.ingest_date < full_exports.full_export_date,
+        current_state.is_removed
+    ) as is_removed,
+    case
+        when current_state.ingest_date < full_exports.full_export_date
+            then full_exports.full_export_ingested_at
+        else current_state.ingested_at
+    end as ingested_at,
+    current_state.meter_bucket
 from current_state
+left join full_exports
+    on current_state.source_system = full_exports.source_system

@@ -1,6 +1,8 @@
 -- Every parsed reading of the four systems with its canonical meter and the first row-level
 -- check it fails, in the generator's precedence (docs/landing.md):
---   unparsable > unknown_meter > too_late > negative > implausible
+--   unparsable > unknown_meter > too_late > future_dated > negative > implausible
+-- too_late and future_dated are the plausibility window of a batch: an interval may start
+-- from `max_lateness_days` before its ingest day up to `max_future_days` after its end.
 -- null when it passes them all (de-duplication follows in slv_readings_classified).
 -- Incremental and append-only: a build checks only the readings loaded into bronze since the
 -- last build, once (the next model reads them by `ingested_at`, which prunes files); a row's
@@ -53,6 +55,9 @@ select
         when parsed.interval_start_at
             < cast(date_sub(parsed.ingest_date, {{ var('max_lateness_days') }}) as timestamp)
             then 'too_late'
+        when parsed.interval_start_at
+            >= cast(date_add(parsed.ingest_date, 1 + {{ var('max_future_days') }}) as timestamp)
+            then 'future_dated'
         when parsed.energy_kwh < 0 then 'negative'
         when parsed.energy_kwh
             > {{ var('max_plausible_kwh_per_hour') }} * parsed.interval_minutes / 60.0

@@ -1,10 +1,12 @@
 -- Every reading of slv_readings_checked with, when rejected, exactly one quarantine reason:
 -- its row-check reason, else the de-duplication's. Precedence (docs/landing.md):
---   unparsable > unknown_meter > too_late > negative > implausible > duplicate > superseded
+--   unparsable > unknown_meter > too_late > future_dated > negative > implausible > duplicate
+--   > superseded
 -- De-duplication runs only on rows that pass the row checks: per meter and interval the
 -- latest send time wins (a corrected re-send beats the original); a copy equal to the
--- winner is a `duplicate`, an earlier different value is `superseded`. Ties are broken by
--- batch, file, row and load time so the rule is deterministic.
+-- winner is a `duplicate`, an earlier different value is `superseded`. Among versions sent
+-- at the same time the first delivered wins (batch, file, row, load time ascending), so an
+-- exact duplicate quarantines the copy, never the original.
 --
 -- Incremental, partitioned by batch (`ingest_date`): a build classifies only the readings
 -- checked since the last build. They are de-duplicated together with the accepted readings
@@ -37,9 +39,11 @@
     'parse_error',
     'ingested_at',
 ] %}
-{#- the version of a meter interval that wins: the first in this order -#}
+{#- the version of a meter interval that wins: the first in this order. The latest send time
+    wins; among copies sent at the same time the first delivered (batch, file, row) stays and
+    the later copies are the duplicates, whatever order the builds saw them in -#}
 {% set version_order =
-    'sent_at desc, ingest_date desc, source_file desc, source_row_number desc, ingested_at desc' %}
+    'sent_at desc, ingest_date asc, source_file asc, source_row_number asc, ingested_at asc' %}
 
 {% set watermark = incremental_watermark('ingested_at') %}
 
