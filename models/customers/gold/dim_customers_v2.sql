@@ -1,11 +1,13 @@
--- Customer dimension, version 2: the SCD2 history of every customer's non-personal
--- attributes from the snapshot `snp_customers`, one row per customer and version.
--- `is_current` marks the version in force. A customer deleted in its source system keeps
--- its history: its last version is closed and flagged `is_deleted`, and none is current.
+-- Customer dimension, version 2: the business history of every customer's non-personal
+-- attributes (slv_customer_history: versions dated by the source systems' own change days,
+-- reproducible from bronze), one row per customer and version. `is_current` marks the
+-- version in force. A customer deleted in its source system keeps its history: its last
+-- version is closed and flagged `is_deleted`, and none is current. What the platform knew
+-- when is the snapshot `snp_customers`.
 with
 
-snapshot as (
-    select * from {{ ref('snp_customers') }}
+history as (
+    select * from {{ ref('slv_customer_history') }}
 ),
 
 versions as (
@@ -15,13 +17,13 @@ versions as (
         country_code,
         segment,
         customer_since,
-        cast(dbt_valid_from as timestamp) as valid_from,
-        cast(dbt_valid_to as timestamp) as valid_to,
-        lead(dbt_valid_from) over (
+        cast(valid_from as timestamp) as valid_from,
+        cast(valid_to as timestamp) as valid_to,
+        lead(valid_from) over (
             partition by customer_key
-            order by dbt_valid_from
+            order by valid_from
         ) as next_valid_from
-    from snapshot
+    from history
 )
 
 select
