@@ -13,7 +13,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install build test chromium lint engine-up engine-down engine-status docs clean bench
+.PHONY: help install spark-jars build test chromium lint engine-up engine-down engine-status docs clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,17 +25,38 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP) ## create .venv and install the pinned dependencies (idempotent)
+JARS_DIR := engines/spark/jars
+JARS_STAMP := $(JARS_DIR)/.resolved-$(shell sha1sum engines/spark/pom.xml | cut -c1-12)
+MVN_LOG := $(JARS_DIR)/../maven.log
+
+$(JARS_STAMP): engines/spark/pom.xml
+	@mkdir -p $(JARS_DIR)
+	@mvn -B -f engines/spark/pom.xml dependency:copy-dependencies > $(MVN_LOG) 2>&1 || { \
+		echo "make install: Maven could not resolve engines/spark/pom.xml (log: $(MVN_LOG)); check its repository settings (~/.m2/settings.xml) and run make install again" >&2; exit 1; }
+	@rm -f $(JARS_DIR)/.resolved-*
+	@touch $@
+	@echo "Delta Lake jars for the spark and cluster targets: $(JARS_DIR)/"
+
+spark-jars: ## resolve the JVM jars of the spark and cluster targets with Maven, once (needs Java 17 + Maven)
+	@if command -v mvn >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(JARS_STAMP); \
+	else \
+		echo "note: no Java/Maven here: the spark and cluster targets need them (apt-get install openjdk-17-jdk-headless maven, then make install); the local target works without"; \
+	fi
+
+install: $(STAMP) spark-jars ## create .venv, install the pinned dependencies and the Spark jars (idempotent)
 
 LAKEHOUSE := $(or $(GRIDUNION_LAKEHOUSE),$(CURDIR)/.lakehouse)
 PEPPER_FILE := $(LAKEHOUSE)/_secrets/pii_pepper
 
-build: install ## land the demo data, stage it and run `dbt build` on the embedded engine
+TARGET := $(or $(GRIDUNION_TARGET),local)
+
+build: install ## land the demo data, stage it and run `dbt build` (GRIDUNION_TARGET=spark: local JVM Spark + Delta)
 	@test -s $(PEPPER_FILE) || { mkdir -p $(dir $(PEPPER_FILE)) && umask 077 && \
 		$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(PEPPER_FILE); }
 	$(PT) landing generate
 	$(PT) landing stage
-	$(DBT) build --target local
+	$(DBT) build --target $(TARGET)
 
 test: install chromium ## run the whole test suite against the real engine
 	@mkdir -p test-output

@@ -141,7 +141,7 @@ def _session_id(remote_url: str) -> str | None:
     return None
 
 
-DELTA_PIP_FLAG = "spark.gridunion.configureDeltaPip"
+DELTA_FLAG = "spark.gridunion.withDelta"
 
 
 def offline_mode() -> bool:
@@ -193,18 +193,47 @@ def open_offline(connection: Any) -> Any:
 
 
 def start_classic_spark_with_delta(parameters: dict[str, str]) -> None:
-    """Create the JVM Spark session with delta-spark's ``configure_spark_with_delta_pip``.
+    """Create the JVM Spark session with Delta Lake from the jars `make install` resolved.
 
-    dbt-spark's ``session`` method then finds this session through ``getOrCreate()``. The
-    first start downloads the Delta jars from Maven, which these machines cannot reach.
+    dbt-spark's ``session`` method then finds this session through ``getOrCreate()``. Java or
+    jars missing, or Delta's classes not loadable in the session: one line, no session (so
+    ``dbt debug --target spark`` fails instead of reporting a connection that cannot write
+    Delta).
     """
-    from delta import configure_spark_with_delta_pip
+    with _lock:
+        if _checked.get(DELTA_FLAG):
+            return  # one JVM session per process; later connections share it
+        _start_classic_spark_with_delta(parameters)
+        _checked[DELTA_FLAG] = True
+
+
+def _start_classic_spark_with_delta(parameters: dict[str, str]) -> None:
+    from dbt_common.exceptions import DbtRuntimeError
+
+    from platform_tools.engine.jvm import DELTA_EXTENSION, delta_spark_conf, java_home
+    from platform_tools.errors import PlatformError
+
+    try:
+        os.environ.setdefault("JAVA_HOME", str(java_home()))
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, never a LAN
+        delta = delta_spark_conf()
+    except PlatformError as exc:
+        raise DbtRuntimeError(f"spark target: {exc.message}") from None
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in parameters.items():
-        builder = builder.config(key, value)
-    configure_spark_with_delta_pip(builder).getOrCreate()
+    for key, value in {**parameters, **delta}.items():
+        if key != DELTA_FLAG:
+            builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    try:  # Spark only warns about a session extension it cannot load: ask its class loader
+        jvm: Any = session._jvm
+        jvm.org.apache.spark.util.Utils.classForName(DELTA_EXTENSION, True, False)
+    except Exception:
+        raise DbtRuntimeError(
+            f"spark target: Delta Lake does not load ({DELTA_EXTENSION} missing from "
+            f"spark.jars {delta['spark.jars']}); run `make install` again"
+        ) from None
 
 
 def install_engine_hook() -> None:
@@ -227,7 +256,7 @@ def install_engine_hook() -> None:
             remote = parameters.get("spark.remote") or os.environ.get("SPARK_REMOTE", "")
             if remote:
                 ensure_engine_for(remote)
-            elif parameters.get(DELTA_PIP_FLAG) == "true":
+            elif parameters.get(DELTA_FLAG) == "true":
                 start_classic_spark_with_delta(parameters)
         return original_func(cls, connection)
 

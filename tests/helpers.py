@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,3 +123,53 @@ class ProjectRun:
                 target = self.lakehouse / "landing" / day_dir.relative_to(source)
                 shutil.copytree(day_dir, target, dirs_exist_ok=True)
         assert_ok(platform_tools(self.env, "landing", "stage"))
+
+
+def public_tables(
+    target_dir: Path, warehouse: Path, schema_suffix: str = ""
+) -> dict[str, tuple[Path, set[str]]]:
+    """The public table models of a build's manifest: ``schema.alias`` -> (Delta path under
+    ``warehouse``, the columns marked ``meta.recorded_at``, which record when a row was
+    loaded and may differ between equivalent builds). ``schema_suffix`` is ``.db`` for a
+    Spark-managed warehouse."""
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    result = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node.get("access") != "public":
+            continue
+        if node["config"]["materialized"] not in ("table", "incremental"):
+            continue
+        recorded = {n for n, c in node["columns"].items() if c["meta"].get("recorded_at")}
+        path = warehouse / f"{node['schema']}{schema_suffix}" / node["alias"]
+        result[f"{node['schema']}.{node['alias']}"] = (path, recorded)
+    return result
+
+
+def table_contents(
+    tables: Mapping[str, tuple[Path, set[str]]],
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """Each Delta table as a multiset of rows, its recorded-at columns left out."""
+    from deltalake import DeltaTable
+
+    result = {}
+    for name, (path, recorded) in tables.items():
+        data = DeltaTable(str(path)).to_pyarrow_table()
+        keep = sorted(c for c in data.column_names if c not in recorded)
+        result[name] = Counter(zip(*(data.column(c).to_pylist() for c in keep), strict=True))
+    return result
+
+
+def assert_same_tables(
+    expected: Mapping[str, Counter[tuple[Any, ...]]],
+    actual: Mapping[str, Counter[tuple[Any, ...]]],
+) -> None:
+    """Every table identical, else the first differing rows of each table that differs."""
+    assert set(actual) == set(expected)
+    different = [name for name in expected if actual[name] != expected[name]]
+    assert not different, {
+        name: (
+            sorted(expected[name] - actual[name])[:2],
+            sorted(actual[name] - expected[name])[:2],
+        )
+        for name in different
+    }

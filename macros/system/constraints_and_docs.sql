@@ -41,3 +41,27 @@
         {{ dbt.spark__create_view_as(relation, sql) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    Why: Delta on Spark 4.1 rejects dbt-spark's `ALTER TABLE ... CHANGE COLUMN c SET NOT NULL`
+    on a table it has just written ("Cannot change nullable column to non-nullable"), so an
+    enforced `not_null` contract constraint becomes a Delta CHECK constraint `c is not null`,
+    enforced on every later write, the same rule as on Sail. Added when the table is created
+    (like dbt-spark's own CHECK constraints), not again on each incremental run.
+-#}
+{% macro spark__alter_column_set_constraints(relation, column_dict) %}
+    {%- if is_incremental() -%}{{ return('') }}{%- endif -%}
+    {%- for column_name in column_dict -%}
+        {%- for constraint in column_dict[column_name]['constraints'] if constraint.type == 'not_null' -%}
+            {%- set quoted = adapter.quote(column_name) if column_dict[column_name]['quote'] else column_name -%}
+            {%- set name = 'not_null_' ~ column_name | lower -%}
+            {% call statement() %}
+                alter table {{ relation }} drop constraint if exists {{ name }}
+            {% endcall %}
+            {% call statement() %}
+                alter table {{ relation }} add constraint {{ name }} check ({{ quoted }} is not null)
+            {% endcall %}
+        {%- endfor -%}
+    {%- endfor -%}
+{% endmacro %}

@@ -348,3 +348,16 @@ def test_every_dbt_run_is_in_the_history_and_the_tools_report_on_it(pipeline: Pi
         assert "Traceback" not in result.stderr
         assert result.stdout.strip() or command[0] == "report"
     assert (pipeline.work / "report" / "report.html").is_file()
+
+
+def test_an_ambiguous_local_send_time_is_read_as_summer_time(pipeline: Pipeline) -> None:
+    # electra's send time has no offset: 02:30 on the fall-back day is read as its first
+    # occurrence (UTC+02:00), as docs/landing.md says
+    result = pipeline.dbt(
+        "show", "--inline",
+        "select cast(to_utc_timestamp(try_to_timestamp('2024-10-27T02:30:00'), 'Europe/Paris')"
+        " as string) as sent_at",
+    )  # fmt: skip
+    assert_ok(result)
+    assert "2024-10-27 00:30:00" in result.stdout
+

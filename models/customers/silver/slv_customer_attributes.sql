@@ -1,22 +1,11 @@
 -- The non-personal attributes of every current customer: what the SCD2 snapshot
 -- `snp_customers` tracks. No PII here, so the history the snapshot keeps holds none either
--- (a move changes only PII and creates no new version).
+-- (a move changes only PII and creates no new version). The current versions of the
+-- business history slv_customer_history: one rule decides what a customer is now.
 with
 
-customers as (
-    select * from {{ ref('slv_customers') }}
-),
-
-contracts as (
-    select * from {{ ref('slv_contracts') }}
-),
-
-first_contracts as (
-    select
-        customer_key,
-        min(start_date) as customer_since
-    from contracts
-    group by customer_key
+history as (
+    select * from {{ ref('slv_customer_history') }}
 ),
 
 -- `nullif` keeps source_system and country_code nullable in the table schema: the snapshot
@@ -24,14 +13,13 @@ first_contracts as (
 -- columns of a MERGE target before the merge conditions drop those rows (docs/domains.md).
 attributes as (
     select
-        customers.customer_key,
-        nullif(customers.source_system, '') as source_system,
-        nullif(customers.country_code, '') as country_code,
-        customers.segment,
-        first_contracts.customer_since
-    from customers
-    left join first_contracts
-        on customers.customer_key = first_contracts.customer_key
+        customer_key,
+        nullif(source_system, '') as source_system,
+        nullif(country_code, '') as country_code,
+        segment,
+        customer_since
+    from history
+    where valid_to is null
 )
 
 select * from attributes

@@ -9,7 +9,7 @@
 -- the customer's system (macro is_full_export): the customer is deleted on that export's day.
 -- Several rows of one customer on one day: the last one (file, then row) counts. A customer
 -- deleted and exported again later gets a new version. No personal data: `customer_id` is
--- used only inside the pseudonym.
+-- used only inside the pseudonym. The current versions are slv_customer_attributes.
 with
 
 changes as (

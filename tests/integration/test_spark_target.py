@@ -1,0 +1,109 @@
+"""The `spark` target: local JVM Spark with Delta Lake builds the same project as Sail.
+
+One small world (two days, every fault) is landed into two lakehouses and built with the
+stock `dbt build`: once on the embedded Sail engine (`local`), once on classic PySpark with the
+Delta jars `make install` resolved (`spark`), seeds, snapshots, incremental models and
+contracts enforced as Delta constraints included. Every public model must be identical, row
+for row and column for column, read with `deltalake` (the columns marked `meta.recorded_at`
+record when each engine loaded a row and are left out). A `not_null` contract constraint is a
+Delta CHECK constraint on both engines.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deltalake import DeltaTable
+
+from platform_tools.engine import server
+from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
+from tests.helpers import (
+    ProjectRun,
+    assert_ok,
+    assert_same_tables,
+    engine_env,
+    free_port,
+    platform_tools,
+    public_tables,
+    table_contents,
+)
+
+pytestmark = [pytest.mark.engine, pytest.mark.spark]
+
+DAYS = ["2024-10-26", "2024-10-27"]
+GENERATE = ["landing", "generate", "--meters", "40", "--days", "2", "--seed", "5"]
+
+
+def _java_and_jars() -> str | None:
+    from platform_tools.engine.jvm import delta_jars, java_home
+    from platform_tools.errors import PlatformError
+
+    try:
+        java_home()
+        delta_jars()
+    except PlatformError as exc:
+        return exc.message
+    return None
+
+
+def _project(work: Path, name: str, target: str) -> ProjectRun:
+    (work / name).mkdir()
+    (work / name / "landing_full").symlink_to(work / "landing_full")
+    port = free_port()
+    lakehouse = work / name / "lakehouse"
+    env = engine_env(lakehouse, port)
+    env["GRIDUNION_TARGET"] = target
+    return ProjectRun(lakehouse, work / name, env, port)
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    missing = _java_and_jars()
+    if missing is not None:
+        pytest.skip(missing)
+    work = tmp_path_factory.mktemp("spark_target")
+    assert_ok(platform_tools(engine_env(work / "unused", 1), *GENERATE, "--out",
+                             str(work / "landing_full")))  # fmt: skip
+    sail = _project(work, "sail", "local")
+    try:
+        sail.land(DAYS)
+        assert_ok(sail.dbt("build"))
+        on_sail = table_contents(public_tables(sail.work / "target", sail.lakehouse / "warehouse"))
+    finally:
+        server.down(EngineConfig(lakehouse=sail.lakehouse, port=sail.port,
+                                 session_id=DEFAULT_SESSION_ID))  # fmt: skip
+    spark = _project(work, "spark", "spark")
+    spark.land(DAYS)
+    build = spark.dbt("build")
+    assert_ok(build)
+    tables = public_tables(spark.work / "target", spark.lakehouse / "spark-warehouse", ".db")
+    yield {"sail": on_sail, "spark": table_contents(tables), "tables": tables, "run": spark}
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_every_public_model_is_identical_on_sail_and_on_spark(engines: dict[str, Any]) -> None:
+    assert len(engines["sail"]) >= 20
+    assert_same_tables(engines["sail"], engines["spark"])
+
+
+def test_contracts_are_delta_check_constraints_on_spark(engines: dict[str, Any]) -> None:
+    path, _ = engines["tables"]["billing_gold.fct_invoice_lines"]
+    configuration = DeltaTable(str(path)).metadata().configuration
+    constraints = {k: v for k, v in configuration.items() if k.startswith("delta.constraints.")}
+    assert (
+        constraints.get("delta.constraints.not_null_meter_id", "").lower() == "meter_id is not null"
+    )
+
+
+def test_the_spark_target_fails_in_one_line_without_the_delta_jars(
+    engines: dict[str, Any], tmp_path: Path
+) -> None:
+    run: ProjectRun = engines["run"]
+    env = {**run.env, "GRIDUNION_SPARK_JARS": str(tmp_path / "no-jars")}
+    result = run.dbt("debug", env=env)
+    assert result.returncode != 0
+    assert f"the Delta Lake jars are missing in {tmp_path / 'no-jars'}" in result.stdout
