@@ -360,4 +360,3 @@ def test_an_ambiguous_local_send_time_is_read_as_summer_time(pipeline: Pipeline)
     )  # fmt: skip
     assert_ok(result)
     assert "2024-10-27 00:30:00" in result.stdout
-
