@@ -213,6 +213,10 @@ def _start_classic_spark_with_delta(parameters: dict[str, str]) -> None:
     from platform_tools.engine.jvm import DELTA_EXTENSION, delta_spark_conf, java_home
     from platform_tools.errors import PlatformError
 
+    # a Spark Connect client used earlier in the environment (the embedded engine's) marks it
+    # for Spark Connect; this target is a classic JVM session
+    for variable in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE"):
+        os.environ.pop(variable, None)
     try:
         os.environ.setdefault("JAVA_HOME", str(java_home()))
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, never a LAN

@@ -37,6 +37,9 @@ def engine_env(lakehouse: Path, port: int, profiles_dir: Path | None = None) -> 
         GRIDUNION_PII_PEPPER="test-pepper-not-a-secret",
     )
     env.pop("GRIDUNION_TARGET", None)
+    # set in this process by pyspark once a Spark Connect session was opened here
+    env.pop("SPARK_CONNECT_MODE_ENABLED", None)
+    env.pop("SPARK_REMOTE", None)
     return env
 
 

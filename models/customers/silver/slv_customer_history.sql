@@ -60,7 +60,7 @@ export_absences as (
     from first_seen
     inner join full_exports
         on first_seen.source_system = full_exports.source_system
-            and full_exports.export_date > first_seen.first_seen_on
+            and first_seen.first_seen_on < full_exports.export_date
     left anti join exported
         on first_seen.source_system = exported.source_system
             and first_seen.customer_id = exported.customer_id
@@ -110,8 +110,11 @@ daily_states as (
         select
             events.*,
             row_number() over (
-                partition by source_system, customer_id, ingest_date
-                order by event_rank desc, source_file desc, source_row_number desc
+                partition by events.source_system, events.customer_id, events.ingest_date
+                order by
+                    events.event_rank desc,
+                    events.source_file desc,
+                    events.source_row_number desc
             ) as day_rank
         from events
     ) as ranked
@@ -123,8 +126,9 @@ state_starts as (
     from (
         select
             daily_states.*,
-            lag(state) over (
-                partition by source_system, customer_id order by ingest_date
+            lag(daily_states.state) over (
+                partition by daily_states.source_system, daily_states.customer_id
+                order by daily_states.ingest_date
             ) as previous_state
         from daily_states
     ) as sequenced
@@ -134,8 +138,9 @@ state_starts as (
 versions as (
     select
         state_starts.*,
-        lead(ingest_date) over (
-            partition by source_system, customer_id order by ingest_date
+        lead(state_starts.ingest_date) over (
+            partition by state_starts.source_system, state_starts.customer_id
+            order by state_starts.ingest_date
         ) as valid_to
     from state_starts
 ),

@@ -1,8 +1,9 @@
 -- Conformed customer master of the four systems: one row per customer, current state.
 -- Each export row is an insert (I), upsert (U) or delete (D); the latest row per local
 -- customer id wins (ingest date, then load time, then row number) and a customer whose
--- latest row is a delete, or who is missing from the system's latest full export, is dropped. Holds PII (name, e-mail, address, IBAN): it never
--- leaves this silver layer; other models use the keyed pseudonym `customer_key`.
+-- latest row is a delete, or who is missing from the system's latest full export, is
+-- dropped. Holds PII (name, e-mail, address, IBAN): it never leaves this silver layer;
+-- other models use the keyed pseudonym `customer_key`.
 with
 
 changes as (

@@ -41,9 +41,10 @@ features as (
         lag_168h.consumption_kwh as lag_168h_kwh,
         -- mean kWh x 10^6 = Wh x 1000 / hours, rounded half up (the sum is never negative)
         cast(
-            ((2000 * rolling.rolling_24h_wh + rolling.rolling_24h_hours)
-            div (2 * rolling.rolling_24h_hours)) * 0.000001
-            as decimal(18, 6)
+            (
+                (2000 * rolling.rolling_24h_wh + rolling.rolling_24h_hours)
+                div (2 * rolling.rolling_24h_hours)
+            ) * 0.000001 as decimal(18, 6)
         ) as rolling_24h_mean_kwh,
         rolling.rolling_24h_hours
     from rolling

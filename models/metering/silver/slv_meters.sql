@@ -3,8 +3,9 @@
 -- upsert (U) or delete (D); the latest row per code wins (by ingest date, then row), and a
 -- code whose latest row is a delete stays as a tombstone (`is_removed`) so that an older
 -- row landing later can never bring it back. A full export (macro is_full_export) is
--- authoritative, as in macro latest_change_state: a code of that system whose latest row is older than the
--- system's latest full export was absent from it and becomes a tombstone dated by the export.
+-- authoritative, as in macro latest_change_state: a code of that system whose latest row is
+-- older than the system's latest full export was absent from it and becomes a tombstone
+-- dated by the export.
 -- Incremental: the table is partitioned into 64 buckets of meter codes; a build recomputes
 -- only the buckets that received change rows since the last build (their current state plus
 -- the new rows) and replaces those partitions. max(latest over history) = latest over
