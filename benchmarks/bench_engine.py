@@ -63,8 +63,8 @@ session_id={{ env_var('GRIDUNION_SESSION_ID') }}"
 """
 
 
-def make_project(root: Path, models: int, file_format: str) -> Path:
-    project = root / f"chain_{models}_{file_format}"
+def make_project(root: Path, models: int, file_format: str, target: str) -> Path:
+    project = root / f"chain_{models}_{file_format}_{target}"
     (project / "models").mkdir(parents=True)
     (project / "macros").mkdir()
     for folder in ("system", "naming"):
@@ -106,8 +106,8 @@ def run_build(project: Path, env: dict[str, str], target: str) -> float:
 def bench_chain(
     root: Path, target: str, file_format: str, runs: int, env: dict[str, str]
 ) -> dict[str, float]:
-    one = make_project(root, 1, file_format)
-    fifty = make_project(root, 50, file_format)
+    one = make_project(root, 1, file_format, target)
+    fifty = make_project(root, 50, file_format, target)
     run_build(one, env, target)  # warm-up: engine/JVM start, first parse
     run_build(fifty, env, target)
     t1 = [run_build(one, env, target) for _ in range(runs)]
