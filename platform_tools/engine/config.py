@@ -41,9 +41,45 @@ ENGINE_ENV_DEFAULTS: dict[str, str] = {
 }
 
 
+# Sail versions whose distributed mode (`SAIL_MODE=local-cluster`, `kubernetes-cluster`) gave
+# wrong or failing results on this project (PLATFORM.md, docs/decisions.md): "no UDF found for
+# upper/md5/lower/substr/sha2/nullif" inside CTAS/INSERT, and wrong column types read after a
+# full refresh of a partitioned table until a restart. The engine refuses that mode on them.
+SAIL_CLUSTER_MODE_BROKEN_UP_TO = (0, 7, 2)
+
+
 def engine_environment(base: Mapping[str, str]) -> dict[str, str]:
-    """The environment of the engine process: ``base`` plus :data:`ENGINE_ENV_DEFAULTS`."""
-    return {**ENGINE_ENV_DEFAULTS, **base}
+    """The environment of the engine process: ``base`` plus :data:`ENGINE_ENV_DEFAULTS`.
+
+    Raises UsageError for a ``SAIL_MODE`` other than ``local`` on a Sail version whose
+    cluster mode is known to give wrong results on this project."""
+    environment = {**ENGINE_ENV_DEFAULTS, **base}
+    mode = environment.get("SAIL_MODE", "").strip()
+    if mode and mode != "local":
+        version = sail_version()
+        if version is not None and version <= SAIL_CLUSTER_MODE_BROKEN_UP_TO:
+            shown = ".".join(str(part) for part in version)
+            raise UsageError(
+                f"SAIL_MODE={mode} is refused: Sail {shown}'s distributed mode gives wrong "
+                "results on this project (docs/decisions.md); unset SAIL_MODE to run the "
+                "local engine, or use the cluster target for a distributed Spark"
+            )
+    return environment
+
+
+def sail_version() -> tuple[int, ...] | None:
+    """The installed pysail version as numbers, or None when it cannot be read."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = version("pysail")
+    except PackageNotFoundError:
+        return None
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
 
 
 def find_project_dir(start: Path | None = None) -> Path:

@@ -174,3 +174,25 @@ def test_engine_environment_adds_the_defaults_and_lets_the_caller_override_them(
         "SAIL_SPARK__SESSION_TIMEOUT_SECS"
     ]
     assert engine_environment({})["MIMALLOC_PURGE_DELAY"] == "10"
+
+
+def test_sail_cluster_mode_is_refused_on_the_versions_known_to_give_wrong_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from platform_tools.engine.config import SAIL_CLUSTER_MODE_BROKEN_UP_TO, sail_version
+
+    version = sail_version()
+    assert version is not None
+    assert engine_environment({"SAIL_MODE": "local"})["SAIL_MODE"] == "local"
+    if version > SAIL_CLUSTER_MODE_BROKEN_UP_TO:  # an upgrade: re-check the two bugs, then
+        pytest.fail("re-run the local-cluster reproductions and update the refusal")
+    with pytest.raises(UsageError, match="SAIL_MODE=local-cluster is refused"):
+        engine_environment({"SAIL_MODE": "local-cluster"})
+    # through the CLI: one line, exit 2, no engine started
+    monkeypatch.setenv("GRIDUNION_LAKEHOUSE", str(tmp_path))
+    monkeypatch.setenv("SAIL_MODE", "local-cluster")
+    assert main(["engine", "up"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "SAIL_MODE=local-cluster is refused" in err[0]
+    assert not (tmp_path / "_engine" / "engine.pid").exists()
+    assert not (tmp_path / "_engine" / "engine.json").exists()
