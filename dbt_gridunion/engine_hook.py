@@ -196,9 +196,9 @@ def start_classic_spark_with_delta(parameters: dict[str, str]) -> None:
     """Create the JVM Spark session with Delta Lake from the jars `make install` resolved.
 
     dbt-spark's ``session`` method then finds this session through ``getOrCreate()``. Java or
-    jars missing, or Delta's classes not loadable in the session: one line, no session (so
-    ``dbt debug --target spark`` fails instead of reporting a connection that cannot write
-    Delta).
+    jars missing, or Delta's classes not loadable in the session: one line, no session, so a
+    command fails before its first statement instead of at its first Delta write. (``dbt
+    debug`` loads no plugin and never gets here.)
     """
     with _lock:
         if _checked.get(DELTA_FLAG):

@@ -84,9 +84,6 @@ FAULT_KINDS: Final[tuple[str, ...]] = (
 TOO_LATE_DAYS: Final[int] = 5
 """A reading is too late when its interval starts more than this many days before the
 start of its ingest date (UTC)."""
-FUTURE_DAYS: Final[int] = 0
-"""A reading is future-dated when its interval starts more than this many days after the
-end of its ingest date (UTC); 0: any interval starting after the ingest day."""
 FAR_FUTURE_YEAR: Final[int] = 2099
 IMPLAUSIBLE_KWH_PER_HOUR: Final[int] = 50
 """A reading is implausible above this many kWh per 60 minutes of interval."""

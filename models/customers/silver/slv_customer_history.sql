@@ -25,21 +25,21 @@ changes as (
     from ({{ customer_changes() }}) as landed
 ),
 
-full_exports as (
-    select distinct
-        source_system,
-        ingest_date as export_date
-    from changes
-    where {{ is_full_export('source_file') }}
-),
-
 exported as (
+    -- the customers each full export lists
     select distinct
         source_system,
         customer_id,
         ingest_date as export_date
     from changes
     where {{ is_full_export('source_file') }}
+),
+
+full_exports as (
+    select distinct
+        source_system,
+        export_date
+    from exported
 ),
 
 first_seen as (

@@ -223,33 +223,35 @@ current_state as (
         on existing.source_system = changed_keys.source_system
             and existing.local_meter_code = changed_keys.local_meter_code
     {% endif %}
+),
+
+against_exports as (
+    -- a code older than its system's newest full export was missing from it
+    select
+        current_state.*,
+        full_exports.full_export_date,
+        full_exports.full_export_ingested_at,
+        coalesce(current_state.ingest_date < full_exports.full_export_date, false)
+            as is_missing_from_export
+    from current_state
+    left join full_exports
+        on current_state.source_system = full_exports.source_system
 )
 
 select
-    current_state.meter_id,
-    current_state.source_system,
-    current_state.local_meter_code,
-    current_state.country_code,
-    current_state.region_code,
-    current_state.supply_point_id,
-    current_state.meter_type,
-    current_state.installed_on,
-    case
-        when current_state.ingest_date < full_exports.full_export_date
-            then full_exports.full_export_date
-        else current_state.ingest_date
-    end as last_changed_on,
-    current_state.source_row_number,
-    coalesce(
-        current_state.is_removed or current_state.ingest_date < full_exports.full_export_date,
-        current_state.is_removed
-    ) as is_removed,
-    case
-        when current_state.ingest_date < full_exports.full_export_date
-            then full_exports.full_export_ingested_at
-        else current_state.ingested_at
-    end as ingested_at,
-    current_state.meter_bucket
-from current_state
-left join full_exports
-    on current_state.source_system = full_exports.source_system
+    meter_id,
+    source_system,
+    local_meter_code,
+    country_code,
+    region_code,
+    supply_point_id,
+    meter_type,
+    installed_on,
+    case when is_missing_from_export then full_export_date else ingest_date end
+        as last_changed_on,
+    source_row_number,
+    is_removed or is_missing_from_export as is_removed,
+    case when is_missing_from_export then full_export_ingested_at else ingested_at end
+        as ingested_at,
+    meter_bucket
+from against_exports
