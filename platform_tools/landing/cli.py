@@ -51,29 +51,34 @@ def register(subparsers: Any) -> None:
         help="write a deterministic landing zone (four systems, faults, truth files)",
         description=(
             "Write the files of nordgrid (CSV), electra (JSON lines), dutchgrid (Parquet) and "
-            "luxpower (semicolon CSV) for DAYS days from START: readings, meters, customers, "
-            "contracts and tariffs, with duplicates, corrected re-sends, late arrivals, "
-            "negative, implausible, unknown-meter, unparsable and too-late readings, the DST "
-            "fall-back hour, a schema drift on the last day and one corrupt file; plus "
-            "<out>/_truth/YYYY-MM-DD.json per day. The same arguments always give "
-            "byte-identical files; existing files are overwritten, none are deleted."
+            "luxpower (semicolon CSV) for DAYS days of a world that goes on: readings, "
+            "meters, customers, contracts and tariffs, with duplicates, corrected re-sends, "
+            "late arrivals, negative, implausible, unknown-meter, unparsable, too-late and "
+            "future-dated readings, the DST fall-back hour and a schema drift; weekly full "
+            "exports, price changes, retroactive price corrections, contract starts and "
+            "ends, corrupt, late, backfilled and re-delivered files every ten days (see "
+            "docs/landing.md); plus <out>/_truth/YYYY-MM-DD.json per day and "
+            "<out>/_truth/billing.json. The world is recorded in <out>/_world.json and "
+            "--continue lands its next days; a day's files depend only on the world and the "
+            "day, so a world landed day by day equals the same world landed at once. "
+            "Existing files are overwritten with identical bytes, none are deleted."
         ),
     )
     gen.add_argument(
-        "--meters", type=int, default=DEFAULT_METERS, metavar="N",
+        "--meters", type=int, default=None, metavar="N",
         help=f"meters in the meter masters, split 40/30/20/10 %% (default {DEFAULT_METERS})",
     )
     gen.add_argument(
-        "--days", type=int, default=DEFAULT_DAYS, metavar="D",
-        help=f"generated ingest days (default {DEFAULT_DAYS})",
+        "--days", type=int, default=None, metavar="D",
+        help=f"generated ingest days (default {DEFAULT_DAYS}; 1 with --continue)",
     )
     gen.add_argument(
-        "--start", type=_iso_date, default=DEFAULT_START, metavar="YYYY-MM-DD",
+        "--start", type=_iso_date, default=None, metavar="YYYY-MM-DD",
         help=f"first ingest day, UTC (default {DEFAULT_START}, so the DST fall-back day "
-        "2024-10-27 is in range)",
+        "2024-10-27 is in range); inside an existing world: one of its days or its next day",
     )
     gen.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, metavar="S",
+        "--seed", type=int, default=None, metavar="S",
         help=f"random seed (default {DEFAULT_SEED})",
     )
     gen.add_argument(
@@ -82,7 +87,7 @@ def register(subparsers: Any) -> None:
         "(default 24 x meters: every meter every hour)",
     )
     gen.add_argument(
-        "--fault-rate", type=float, default=DEFAULT_FAULT_RATE, metavar="F",
+        "--fault-rate", type=float, default=None, metavar="F",
         help=f"share of readings that get a fault, 0..0.5 (default {DEFAULT_FAULT_RATE}; "
         "with F > 0 every applicable fault kind occurs at least once per system and day "
         "while there are readings enough)",
@@ -90,6 +95,17 @@ def register(subparsers: Any) -> None:
     gen.add_argument(
         "--out", type=Path, default=None, metavar="DIR",
         help="output directory (default <lakehouse>/landing)",
+    )
+    mode = gen.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--continue", dest="continue_world", action="store_true",
+        help="land the next DAYS days of the world in the output directory (its "
+        "_world.json gives seed, meters, start and rates)",
+    )
+    mode.add_argument(
+        "--new-world", action="store_true",
+        help="start a new world at START even if the output directory holds one (its files "
+        "stay; only the truth files of the days generated are replaced)",
     )
     gen.set_defaults(handler=_generate)
 
@@ -117,20 +133,38 @@ def register(subparsers: Any) -> None:
 
 
 def _generate(args: argparse.Namespace) -> ExitCode:
-    from platform_tools.landing.generator import GenerateParams, generate  # numpy: import late
+    # numpy: import late
+    from platform_tools.landing.generator import GenerateParams, continuation, generate
 
-    params = GenerateParams(
-        meters=args.meters,
-        days=args.days,
-        start=args.start,
-        seed=args.seed,
-        readings_per_day=args.readings_per_day,
-        fault_rate=args.fault_rate,
-    )
-    params.validate()
     out = args.out if args.out is not None else EngineConfig.from_env().landing
+    if args.continue_world:
+        if args.start is not None:
+            raise UsageError("--continue lands the world's next day itself; drop --start")
+        world = continuation(out, args.days if args.days is not None else 1)
+        given = {
+            "meters": args.meters, "seed": args.seed,
+            "readings_per_day": args.readings_per_day, "fault_rate": args.fault_rate,
+        }
+        for name, value in given.items():
+            if value is not None and value != getattr(world, name):
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(
+                    f"{flag} {value} differs from the world in {out} "
+                    f"({flag} {getattr(world, name)}); drop it with --continue"
+                )
+        params = world
+    else:
+        params = GenerateParams(
+            meters=_or(args.meters, DEFAULT_METERS),
+            days=_or(args.days, DEFAULT_DAYS),
+            start=_or(args.start, DEFAULT_START),
+            seed=_or(args.seed, DEFAULT_SEED),
+            readings_per_day=args.readings_per_day,
+            fault_rate=_or(args.fault_rate, DEFAULT_FAULT_RATE),
+        )
+    params.validate()
     started = time.monotonic()
-    summary = generate(params, out)
+    summary = generate(params, out, new_world=args.new_world)
     elapsed = time.monotonic() - started
     print(
         f"generated {len(summary.dates)} day(s) from {summary.dates[0]} into {summary.out}: "
@@ -145,6 +179,10 @@ def _generate(args: argparse.Namespace) -> ExitCode:
         print(f"  corrupt file (on purpose): {path}")
     print(f"  truth: {summary.truth_dir}")
     return ExitCode.OK
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _stderr(message: str) -> None:

@@ -24,9 +24,11 @@ Per generated day ``d`` (UTC):
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,13 +43,27 @@ from platform_tools.landing.defaults import (  # re-exported for callers
     DEFAULT_SEED,
     DEFAULT_START,
 )
+from platform_tools.landing.faults import LABEL, MAX_LATE_DAYS, VALID
 from platform_tools.landing.formats import (
     DIALECTS,
     MASTER_ENTITIES,
     SYSTEMS,
     ReadingRows,
+    SystemSpec,
 )
-from platform_tools.landing.master import MeterLayout, SystemMaster
+from platform_tools.landing.master import (
+    CYCLE_BACKFILL,
+    CYCLE_CORRUPT_FILE,
+    CYCLE_LATE_MASTER_FILE,
+    CYCLE_REDELIVERY,
+    FULL_EXPORT_EVERY_DAYS,
+    LIFE_CYCLE_DAYS,
+    TARIFFS,
+    MeterLayout,
+    SystemMaster,
+    TariffRow,
+    epoch_day,
+)
 from platform_tools.landing.readings import (
     ReadingGrid,
     base_readings,
@@ -66,7 +82,18 @@ MAX_METERS: Final[int] = 50_000_000
 MAX_DAYS: Final[int] = 366
 CORRUPT_FILE_BYTES: Final[int] = 100
 DRIFT_SYSTEM: Final[str] = "nordgrid"
+DRIFT_FROM_DAY: Final[int] = 2
 CORRUPT_SYSTEM: Final[str] = "dutchgrid"
+LATE_MASTER_SYSTEM, LATE_MASTER_ENTITY = "electra", "customers"
+BACKFILL_SYSTEM: Final[str] = "nordgrid"
+REDELIVERY_SYSTEM: Final[str] = "dutchgrid"
+DELIVERY_DELAY_DAYS: Final[int] = 2
+"""How many days after its own day a late master file or a backfilled readings file lands
+(a re-delivered copy lands one day after the original)."""
+TRUTH_REWRITE_DAYS: Final[int] = MAX_LATE_DAYS + DELIVERY_DELAY_DAYS
+"""A file landing on day ``t`` can change the truth of days from ``t - TRUTH_REWRITE_DAYS``."""
+WORLD_FILE: Final[str] = "_world.json"
+BILLING_TRUTH_FILE: Final[str] = "billing.json"
 
 
 @dataclass(frozen=True)
@@ -108,15 +135,62 @@ class GenerateParams:
         if not 1990 <= self.start.year <= 2100 - 2:
             raise UsageError(f"--start {self.start} is out of range; use a date in 1990..2098")
 
-    def as_json(self) -> dict[str, Any]:
+    def world_json(self) -> dict[str, Any]:
+        """What identifies the world (everything but the days generated in one run)."""
         return {
             "meters": self.meters,
-            "days": self.days,
             "start": self.start.isoformat(),
             "seed": self.seed,
             "readings_per_day": self.readings,
             "fault_rate": self.fault_rate,
         }
+
+
+@dataclass(frozen=True)
+class World:
+    """A landing zone's world (``<out>/_world.json``): its parameters and its days so far."""
+
+    params: GenerateParams  # start = the world's first day; days = the days generated so far
+
+    @classmethod
+    def read(cls, out: Path) -> World | None:
+        path = out / WORLD_FILE
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            params = GenerateParams(
+                meters=int(data["meters"]),
+                days=int(data["days"]),
+                start=date.fromisoformat(data["start"]),
+                seed=int(data["seed"]),
+                readings_per_day=int(data["readings_per_day"]),
+                fault_rate=float(data["fault_rate"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(
+                f"{path} is not a world file ({exc}); remove it to start a new world there"
+            ) from None
+        return cls(params)
+
+    def encode(self) -> bytes:
+        data = {**self.params.world_json(), "days": self.params.days}
+        return (json.dumps(data, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+    @property
+    def next_day(self) -> date:
+        return self.params.start + timedelta(days=self.params.days)
+
+
+def continuation(out: Path, days: int) -> GenerateParams:
+    """The next ``days`` days of the world in ``out``."""
+    world = World.read(out)
+    if world is None:
+        raise UsageError(
+            f"--continue: {out} holds no world ({WORLD_FILE} missing); "
+            "generate one first (without --continue)"
+        )
+    return replace(world.params, start=world.next_day, days=days)
 
 
 @dataclass(frozen=True)
@@ -133,18 +207,26 @@ class GenerateSummary:
         return self.out / TRUTH_DIR
 
 
-def corrupt_day_index(days: int) -> int:
-    """The generated day that gets the corrupt dutchgrid file."""
-    return min(1, days - 1)
-
-
-def drift_day_index(days: int) -> int:
-    """The first generated day whose nordgrid readings carry ``quality_flag``."""
-    return days - 1
-
-
 def partition(system: str, entity: str, day: date) -> str:
     return f"{system}/{entity}/ingest_date={day.isoformat()}"
+
+
+def is_full_export_day(day_index: int) -> bool:
+    return day_index % FULL_EXPORT_EVERY_DAYS == 0
+
+
+def cycle_of(day_index: int) -> int:
+    return day_index % LIFE_CYCLE_DAYS
+
+
+def master_delivery_delay(system: str, entity: str, day_index: int) -> int:
+    late = (system, entity) == (LATE_MASTER_SYSTEM, LATE_MASTER_ENTITY)
+    return DELIVERY_DELAY_DAYS if late and cycle_of(day_index) == CYCLE_LATE_MASTER_FILE else 0
+
+
+def readings_delivery_delay(system: str, day_index: int) -> int:
+    backfill = system == BACKFILL_SYSTEM and cycle_of(day_index) == CYCLE_BACKFILL
+    return DELIVERY_DELAY_DAYS if backfill else 0
 
 
 class _Writer:
@@ -166,102 +248,283 @@ def _describe_changes(master: SystemMaster, day_index: int) -> dict[str, list[st
     def ids(values: Any) -> list[str]:
         return [str(v) for v in values.to_pylist()]
 
+    def rows(tariffs: tuple[TariffRow, ...]) -> list[str]:
+        epoch = date(1970, 1, 1)
+        return [f"{r.code}|{(epoch + timedelta(days=r.valid_from)).isoformat()}" for r in tariffs]
+
     return {
         "customers_moved": ids(dialect.customer_ids(plan.moved_customers)),
         "customers_resegmented": ids(dialect.customer_ids(plan.segment_changed_customers)),
         "customers_deleted": ids(dialect.customer_ids(plan.deleted_customers)),
+        "customers_new": ids(dialect.customer_ids(plan.new_customers)),
         "contracts_ended": ids(dialect.contract_ids(plan.ended_contracts)),
+        "contracts_started": ids(dialect.contract_ids(plan.started_contracts)),
         "meters_changed": ids(dialect.meter_codes(plan.changed_meters)),
+        "tariff_rows_changed": rows(plan.tariff_rows),
+        "tariff_rows_corrected": rows(plan.corrected_tariff_rows),
     }
 
 
-def generate(params: GenerateParams, out: Path) -> GenerateSummary:
-    """Write the landing zone and the truth files for ``params`` under ``out``."""
+def redelivered_copy(rows: ReadingRows) -> ReadingRows:
+    """The truth labels of a second copy of a readings file: a row-level fault stays what it
+    is, a valid row or a duplicate becomes a ``duplicate`` and a superseded row stays
+    superseded (the copy loses every tie to the original)."""
+    label = rows.label.copy()
+    label[(label == VALID) | (label == LABEL["duplicate"])] = LABEL["duplicate"]
+    return ReadingRows(
+        rows.code,
+        rows.meter_idx,
+        rows.interval_start,
+        rows.value_wh,
+        rows.sent_at,
+        label,
+        rows.variant,
+    )
+
+
+class _Run:
+    """One generator run: simulate the world from its first day, write what lands in range."""
+
+    def __init__(
+        self, world: GenerateParams, first: int, end: int, known_days: int, out: Path
+    ) -> None:
+        self.world = world
+        self.first, self.end = first, end  # write files landing on world days [first, end)
+        self.horizon = max(end, known_days)  # the truth knows every day landed so far
+        self.truth_from = max(0, first - TRUTH_REWRITE_DAYS)
+        self.readings_from = max(0, self.truth_from - MAX_LATE_DAYS)
+        self.out = out
+        self.writer = _Writer(out)
+        self.rows = 0
+        self.corrupt: list[str] = []
+        layout = MeterLayout.from_total(world.meters)
+        self.layout = layout
+        self.masters = {
+            spec.name: SystemMaster(spec, layout.count(spec), world.seed, world.start)
+            for spec in SYSTEMS
+        }
+        self.per_meter = world.meters <= MAX_METERS_FOR_PER_METER_TRUTH
+        self.eans = {
+            spec.name: (
+                DIALECTS[spec.name]
+                .meter_ean(np.arange(layout.count(spec), dtype=np.int64))
+                .to_pylist()
+                if self.per_meter
+                else []
+            )
+            for spec in SYSTEMS
+        }
+        self.truths: dict[int, DayTruth] = {}
+
+    def day(self, index: int) -> date:
+        return self.world.start + timedelta(days=index)
+
+    def truth(self, index: int) -> DayTruth | None:
+        if index < self.truth_from or index >= self.horizon:
+            return None
+        if index not in self.truths:
+            self.truths[index] = DayTruth(
+                ingest_date=self.day(index),
+                parameters=self.world.world_json(),
+                per_meter=self.per_meter,
+            )
+        return self.truths[index]
+
+    def land(self, relative: str, data: bytes, delivered: int, rows: int) -> bool:
+        """Write a file landing on world day ``delivered`` when in range; True if it has
+        landed by the horizon (so the truth counts it)."""
+        if self.first <= delivered < self.end:
+            self.writer.write(relative, data)
+            self.rows += rows
+        return delivered < self.horizon
+
+    def master_files(self, i: int) -> None:
+        truth = self.truth(i)
+        day = self.day(i)
+        full = is_full_export_day(i)
+        for spec in SYSTEMS:
+            dialect = DIALECTS[spec.name]
+            master = self.masters[spec.name]
+            for entity in MASTER_ENTITIES:
+                delivered = i + master_delivery_delay(spec.name, entity, i)
+                if not (self.first <= delivered < self.end or truth is not None):
+                    continue
+                table = master.full_export(entity) if full else master.change_set(entity, i)
+                name = dialect.file_name(entity, day.isoformat(), full_export=full)
+                landed = self.land(
+                    f"{partition(spec.name, entity, day)}/{name}",
+                    dialect.encode_master(entity, table),
+                    delivered,
+                    table.num_rows,
+                )
+                if truth is not None and landed:
+                    truth.rows_landed[spec.name][entity] = table.num_rows
+            if truth is not None:
+                truth.master_changes[spec.name] = _describe_changes(master, i) if i else {}
+
+    def readings_file(
+        self, spec: SystemSpec, i: int, relative: str, rows: ReadingRows, delivered: int
+    ) -> None:
+        dialect = DIALECTS[spec.name]
+        drift = spec.name == DRIFT_SYSTEM and i >= DRIFT_FROM_DAY
+        data = dialect.encode_readings(rows, drift=drift)
+        if not self.land(relative, data, delivered, len(rows)):
+            return
+        truth = self.truth(i)
+        if truth is not None:
+            truth.add_landed_readings(spec.name, rows)
+        master = self.masters[spec.name]
+        valid = rows.take(np.flatnonzero(rows.label == VALID))
+        reading_day = valid.interval_start // 86_400
+        for epoch in np.unique(reading_day).tolist():
+            target = self.truth(epoch - epoch_day(self.world.start))
+            if target is None:
+                continue
+            part = valid.take(np.flatnonzero(reading_day == epoch))
+            target.add_consumption(
+                part, list(spec.regions), master.region_idx, self.eans[spec.name]
+            )
+            target.add_billable(
+                spec.name,
+                part,
+                [t.code for t in TARIFFS[spec.name]],
+                master.tariff_of_supply_on(epoch),
+            )
+        if spec.name == CORRUPT_SYSTEM and cycle_of(i) == CYCLE_CORRUPT_FILE:
+            folder = partition(spec.name, "readings", self.day(i))
+            corrupt = f"{folder}/readings_{self.day(i).isoformat()}_retry.{spec.extension}"
+            if self.land(corrupt, data[: min(CORRUPT_FILE_BYTES, len(data) // 2)], i, 0):
+                if truth is not None:
+                    truth.corrupt_files.append(corrupt)
+                if self.first <= i < self.end:
+                    self.corrupt.append(corrupt)
+
+    def run(self) -> None:
+        grid = ReadingGrid.build(self.world.meters, self.world.readings)
+        base_wh = meter_base_wh(self.world.seed, grid.global_idx)
+        pending: dict[int, dict[str, list[ReadingRows]]] = defaultdict(lambda: defaultdict(list))
+        for i in range(self.horizon):
+            if i:
+                for master in self.masters.values():
+                    master.advance(i)
+            self.master_files(i)
+            if i < self.readings_from:
+                continue
+            day = self.day(i)
+            clean = base_readings(self.world.seed, self.layout, grid, base_wh, day)
+            for spec in SYSTEMS:
+                faulted = inject_faults(
+                    spec,
+                    clean[spec.name],
+                    seed=self.world.seed,
+                    day=day,
+                    fault_rate=self.world.fault_rate,
+                )
+                for delay, late_rows in faulted.late.items():
+                    pending[i + delay][spec.name].append(late_rows)
+                landed = ReadingRows.concat([faulted.own, *pending[i].pop(spec.name, [])])
+                folder = partition(spec.name, "readings", day)
+                name = DIALECTS[spec.name].file_name("readings", day.isoformat(), False)
+                delivered = i + readings_delivery_delay(spec.name, i)
+                self.readings_file(spec, i, f"{folder}/{name}", landed, delivered)
+                if spec.name == REDELIVERY_SYSTEM and cycle_of(i) == CYCLE_REDELIVERY:
+                    copy = f"{folder}/readings_{day.isoformat()}_resend.{spec.extension}"
+                    self.readings_file(spec, i, copy, redelivered_copy(landed), i + 1)
+            pending.pop(i, None)
+        for _index, truth in sorted(self.truths.items()):
+            self.writer.write(f"{TRUTH_DIR}/{truth_file_name(truth.ingest_date)}", truth.encode())
+        self.writer.write(f"{TRUTH_DIR}/{BILLING_TRUTH_FILE}", self.billing_truth())
+
+    def billing_truth(self) -> bytes:
+        """Invoice amounts per country and billing period over every landed day, at the
+        prices known after the last one (retroactive corrections included)."""
+        amounts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for i in range(self.horizon):
+            day = self.day(i)
+            path = self.out / TRUTH_DIR / truth_file_name(day)
+            truth = self.truths.get(i)
+            billable = (
+                truth.billable_wh_by_tariff
+                if truth is not None
+                else json.loads(path.read_text(encoding="utf-8"))["billable_wh_by_tariff"]
+            )
+            for spec in SYSTEMS:
+                master = self.masters[spec.name]
+                for code, wh in billable.get(spec.name, {}).items():
+                    price = master.price_e4_on(code, epoch_day(day))
+                    if price is not None and wh:
+                        amounts[spec.country][day.strftime("%Y-%m")] += int(wh) * price
+        data = {
+            "amount_eur_by_country_and_period": {
+                country: {period: str(Decimal(e7).scaleb(-7)) for period, e7 in sorted(p.items())}
+                for country, p in sorted(amounts.items())
+            },
+            "tariffs": {
+                spec.name: [
+                    {
+                        "tariff_code": r.code,
+                        "price_e4": r.price_e4,
+                        "valid_from": (date(1970, 1, 1) + timedelta(days=r.valid_from)).isoformat(),
+                        "valid_to": None
+                        if r.valid_to is None
+                        else (date(1970, 1, 1) + timedelta(days=r.valid_to)).isoformat(),
+                    }
+                    for r in sorted(
+                        self.masters[spec.name].tariffs, key=lambda r: (r.code, r.valid_from)
+                    )
+                ]
+                for spec in SYSTEMS
+            },
+            "parameters": {**self.world.world_json(), "days": self.horizon},
+        }
+        return (json.dumps(data, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+def generate(params: GenerateParams, out: Path, *, new_world: bool = False) -> GenerateSummary:
+    """Write the files of world days ``params.dates`` and the truth under ``out``.
+
+    ``out`` may hold a world already (``_world.json``): then ``params`` must describe the
+    same world (seed, meters, readings per day, fault rate) and start within it or on its
+    next day, and the run continues it. ``new_world`` starts a new world at ``params.start``
+    whatever ``out`` holds (files of the earlier world stay).
+    """
     params.validate()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a directory")
-    layout = MeterLayout.from_total(params.meters)
-    masters = {
-        spec.name: SystemMaster(
-            spec, layout.count(spec), params.seed, params.start, params.days
-        )
-        for spec in SYSTEMS
-    }
-    per_meter = params.meters <= MAX_METERS_FOR_PER_METER_TRUTH
-    eans = {
-        spec.name: (
-            DIALECTS[spec.name].meter_ean(np.arange(layout.count(spec), dtype=np.int64))
-            .to_pylist()
-            if per_meter
-            else []
-        )
-        for spec in SYSTEMS
-    }
-    grid = ReadingGrid.build(params.meters, params.readings)
-    base_wh = meter_base_wh(params.seed, grid.global_idx)
-    writer = _Writer(out)
-    pending: dict[int, dict[str, list[ReadingRows]]] = defaultdict(lambda: defaultdict(list))
-    rows_total = 0
-    corrupt: list[str] = []
-
-    for i, day in enumerate(params.dates):
-        truth = DayTruth(ingest_date=day, parameters=params.as_json(), per_meter=per_meter)
-        for spec in SYSTEMS:
-            dialect = DIALECTS[spec.name]
-            master = masters[spec.name]
-            for entity in MASTER_ENTITIES:
-                table = master.full_export(entity) if i == 0 else master.change_set(entity, i, day)
-                name = dialect.file_name(entity, day.isoformat(), full_export=i == 0)
-                writer.write(
-                    f"{partition(spec.name, entity, day)}/{name}",
-                    dialect.encode_master(entity, table),
-                )
-                truth.rows_landed[spec.name][entity] = table.num_rows
-                rows_total += table.num_rows
-            truth.master_changes[spec.name] = (
-                _describe_changes(master, i) if i > 0 else {}
+    world = None if new_world else World.read(out)
+    if world is None:
+        world_params, first, known = params, 0, 0
+    else:
+        world_params, known = world.params, world.params.days
+        mine = replace(params, start=world.params.start, days=known)
+        if mine.world_json() != world.params.world_json():
+            raise UsageError(
+                f"--out {out} holds another world ({_describe(world.params)}); give the same "
+                "arguments, use --continue to add its next days, or --new-world"
             )
-
-        clean = base_readings(params.seed, layout, grid, base_wh, day)
-        for spec in SYSTEMS:
-            dialect = DIALECTS[spec.name]
-            master = masters[spec.name]
-            faulted = inject_faults(
-                spec,
-                clean[spec.name],
-                seed=params.seed,
-                day=day,
-                days_after=params.days - 1 - i,
-                fault_rate=params.fault_rate,
+        first = (params.start - world.params.start).days
+        if not 0 <= first <= known:
+            raise UsageError(
+                f"--start {params.start} is outside the world in {out} (days "
+                f"{world.params.start}..{world.next_day - timedelta(days=1)}); start on or "
+                f"before {world.next_day} (or use --continue)"
             )
-            for delay, late_rows in faulted.late.items():
-                pending[i + delay][spec.name].append(late_rows)
-            landed = ReadingRows.concat([faulted.own, *pending[i].pop(spec.name, [])])
-            drift = spec.name == DRIFT_SYSTEM and i >= drift_day_index(params.days)
-            folder = partition(spec.name, "readings", day)
-            data = dialect.encode_readings(landed, drift=drift)
-            writer.write(f"{folder}/{dialect.file_name('readings', day.isoformat(), False)}", data)
-            rows_total += len(landed)
-            truth.add_landed_readings(spec.name, landed)
-            truth.add_consumption(
-                faulted.valid_rows(),
-                list(spec.regions),
-                master.region_idx,
-                eans[spec.name],
-            )
-            if spec.name == CORRUPT_SYSTEM and i == corrupt_day_index(params.days):
-                relative = f"{folder}/readings_{day.isoformat()}_retry.{spec.extension}"
-                writer.write(relative, data[: min(CORRUPT_FILE_BYTES, len(data) // 2)])
-                truth.corrupt_files.append(relative)
-                corrupt.append(relative)
-        pending.pop(i, None)
-        writer.write(f"{TRUTH_DIR}/{truth_file_name(day)}", truth.encode())
-
+    end = first + params.days
+    run = _Run(replace(world_params, days=max(end, known)), first, end, known, out)
+    run.run()
+    run.writer.write(WORLD_FILE, World(replace(world_params, days=max(end, known))).encode())
     return GenerateSummary(
         out=out,
         dates=tuple(d.isoformat() for d in params.dates),
-        files=writer.files,
-        rows=rows_total,
-        bytes=writer.bytes,
-        corrupt_files=tuple(corrupt),
+        files=run.writer.files,
+        rows=run.rows,
+        bytes=run.writer.bytes,
+        corrupt_files=tuple(run.corrupt),
+    )
+
+
+def _describe(params: GenerateParams) -> str:
+    return (
+        f"--seed {params.seed} --meters {params.meters} --start {params.start} "
+        f"--readings-per-day {params.readings} --fault-rate {params.fault_rate}"
     )

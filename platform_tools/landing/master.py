@@ -44,6 +44,19 @@ STREAM_CHANGES: Final[int] = 2
 STREAM_READINGS: Final[int] = 3
 STREAM_FAULTS: Final[int] = 4
 STREAM_METER_BASE: Final[int] = 5
+STREAM_MOVES: Final[int] = 6
+
+# The life of a world: besides the daily changes, source behaviours recur every
+# LIFE_CYCLE_DAYS world days, on the day whose index modulo the cycle is given here.
+LIFE_CYCLE_DAYS: Final[int] = 10
+CYCLE_CORRUPT_FILE: Final[int] = 1
+CYCLE_PRICE_CHANGE: Final[int] = 3
+CYCLE_CONTRACT_START: Final[int] = 4
+CYCLE_PRICE_CORRECTION: Final[int] = 5
+CYCLE_LATE_MASTER_FILE: Final[int] = 6
+CYCLE_BACKFILL: Final[int] = 7
+CYCLE_REDELIVERY: Final[int] = 8
+FULL_EXPORT_EVERY_DAYS: Final[int] = 7
 
 
 def rng_for(seed: int, *keys: int) -> np.random.Generator:
@@ -64,14 +77,26 @@ class Tariff:
 
 
 TARIFFS: Final[dict[str, tuple[Tariff, ...]]] = {
-    "nordgrid": (Tariff("DE-HH-BASIS", 3120, 3345, False), Tariff("DE-HH-OEKO", 3290, None, False),
-                 Tariff("DE-GEWERBE", 2480, None, True)),
-    "electra": (Tariff("FR-BLEU-BASE", 2516, 2276, False),
-                Tariff("FR-BLEU-HPHC", 2700, None, False), Tariff("FR-PRO", 2190, None, True)),
-    "dutchgrid": (Tariff("NL-VAST", 2950, 3080, False), Tariff("NL-VARIABEL", 2810, None, False),
-                  Tariff("NL-ZAKELIJK", 2330, None, True)),
-    "luxpower": (Tariff("LU-STANDARD", 1980, 2105, False), Tariff("LU-NATUR", 2140, None, False),
-                 Tariff("LU-PRO", 1720, None, True)),
+    "nordgrid": (
+        Tariff("DE-HH-BASIS", 3120, 3345, False),
+        Tariff("DE-HH-OEKO", 3290, None, False),
+        Tariff("DE-GEWERBE", 2480, None, True),
+    ),
+    "electra": (
+        Tariff("FR-BLEU-BASE", 2516, 2276, False),
+        Tariff("FR-BLEU-HPHC", 2700, None, False),
+        Tariff("FR-PRO", 2190, None, True),
+    ),
+    "dutchgrid": (
+        Tariff("NL-VAST", 2950, 3080, False),
+        Tariff("NL-VARIABEL", 2810, None, False),
+        Tariff("NL-ZAKELIJK", 2330, None, True),
+    ),
+    "luxpower": (
+        Tariff("LU-STANDARD", 1980, 2105, False),
+        Tariff("LU-NATUR", 2140, None, False),
+        Tariff("LU-PRO", 1720, None, True),
+    ),
 }
 
 
@@ -111,18 +136,39 @@ class DayChanges:
     deleted_customers: IntArray
     ended_contracts: IntArray
     changed_meters: IntArray
+    new_customers: IntArray
+    started_contracts: IntArray
+    tariff_rows: tuple[TariffRow, ...]
+    corrected_tariff_rows: tuple[TariffRow, ...]
+
+
+@dataclass(frozen=True)
+class TariffRow:
+    """One validity row of a price list (prices in EUR/kWh x 10,000; days since the epoch)."""
+
+    code: str
+    price_e4: int
+    valid_from: int
+    valid_to: int | None
+
+
+def _empty() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
 
 
 class SystemMaster:
-    """All master data of one system, built once per run."""
+    """The master data of one system and how it evolves, day by day.
 
-    def __init__(
-        self, spec: SystemSpec, meters: int, seed: int, start: date, days: int
-    ) -> None:
+    The state of world day ``i`` depends only on the seed, the start and ``i``: every day's
+    changes come from a random stream of their own (``STREAM_CHANGES``, system, day index)
+    applied to the state of the day before, so a world continued day by day equals the same
+    world generated at once. Call :meth:`advance` for day 1, 2, ... in order.
+    """
+
+    def __init__(self, spec: SystemSpec, meters: int, seed: int, start: date) -> None:
         self.spec = spec
         self.seed = seed
         self.start = start
-        self.days = days
         self.n_meters = meters
         self.n_customers = customer_count(meters)
         n, c = meters, self.n_customers
@@ -143,44 +189,169 @@ class SystemMaster:
         self.customer_iban = ibans(rng, spec.country, c)
         self.segment_idx = rng.choice(len(SEGMENTS), size=c, p=SEGMENT_WEIGHTS).astype(np.int64)
         meter_idx = np.arange(n, dtype=np.int64)
-        self.contract_customer = np.where(meter_idx < c, meter_idx, meter_idx - c)
-        residential = self.segment_idx[self.contract_customer] == 0
-        self.contract_tariff_idx = np.where(
-            residential, rng.integers(0, 2, size=n), 2
-        ).astype(np.int64)
-        self.contract_start = rng.integers(start_day - 6 * 365, start_day - 30, size=n).astype(
-            np.int32
-        )
-        self.plan = self._plan_changes()
+        customer_of = np.where(meter_idx < c, meter_idx, meter_idx - c)
+        residential = self.segment_idx[customer_of] == 0
+        tariff_of = np.where(residential, rng.integers(0, 2, size=n), 2).astype(np.int64)
+        contract_start = rng.integers(start_day - 6 * 365, start_day - 30, size=n).astype(np.int64)
+        # contracts: the first n supply meter i; later ones are appended by move-ins
+        self.contract_customer = customer_of
+        self.contract_supply = meter_idx.copy()
+        self.contract_tariff_idx = tariff_of
+        self.contract_start = contract_start
+        self.contract_end = np.full(n, -1, dtype=np.int64)  # -1: open-ended
+        self.alive = np.ones(c, dtype=bool)
+        self.tariffs = self._initial_tariffs()
+        self.day_index = 0
+        self.plans: dict[int, DayChanges] = {}
 
-    # -- change plan ---------------------------------------------------------------------
+    # -- evolution -----------------------------------------------------------------------
 
-    def _plan_changes(self) -> list[DayChanges]:
-        later_days = self.days - 1
+    def _initial_tariffs(self) -> list[TariffRow]:
+        """The price lists of the first full export: one open row per tariff, and the first
+        tariff's scheduled price change from the second world day on."""
+        first_valid = epoch_day(date(self.start.year - 1, 1, 1))
+        change_day = epoch_day(self.tariff_change_day())
+        rows: list[TariffRow] = []
+        for tariff in TARIFFS[self.spec.name]:
+            if tariff.new_price_e4 is None:
+                rows.append(TariffRow(tariff.code, tariff.price_e4, first_valid, None))
+            else:
+                rows.append(TariffRow(tariff.code, tariff.price_e4, first_valid, change_day - 1))
+                rows.append(TariffRow(tariff.code, tariff.new_price_e4, change_day, None))
+        return rows
+
+    def tariff_change_day(self) -> date:
+        """The day the first tariff's new price applies from: the second world day."""
+        return self.start + timedelta(days=1)
+
+    def _replace_tariff(self, old: TariffRow, new: TariffRow) -> None:
+        self.tariffs = [new if row == old else row for row in self.tariffs]
+
+    def _open_contract_of(self, supply: int) -> int | None:
+        found = np.flatnonzero((self.contract_supply == supply) & (self.contract_end < 0))
+        return int(found[-1]) if len(found) else None
+
+    def advance(self, day_index: int) -> DayChanges:
+        """Apply the changes of world day ``day_index`` (the next one) and return them."""
+        if day_index != self.day_index + 1:
+            raise ValueError(f"advance to day {day_index} after day {self.day_index}")
+        self.day_index = day_index
+        day = epoch_day(self.start) + day_index
+        cycle = day_index % LIFE_CYCLE_DAYS
+        rng = rng_for(self.seed, STREAM_CHANGES, self.spec.index, day_index)
         n, c = self.n_meters, self.n_customers
-        rng = rng_for(self.seed, STREAM_CHANGES, self.spec.index)
-        order = rng.permutation(c).astype(np.int64)
-        single_meter = order[order >= n - c]  # these customers hold exactly one meter
-        deleted = single_meter[:later_days]
-        rest = order[~np.isin(order, deleted)]
-        meters = rng.permutation(n)[:later_days].astype(np.int64)
-        plan = []
-        for day in range(later_days):
-            updates = rest[3 * day : 3 * day + 3]
-            plan.append(
-                DayChanges(
-                    moved_customers=np.sort(updates[:2]),
-                    segment_changed_customers=np.sort(updates[2:3]),
-                    deleted_customers=deleted[day : day + 1],
-                    ended_contracts=deleted[day : day + 1],  # a deleted customer's one meter
-                    changed_meters=meters[day : day + 1],
+        alive = np.flatnonzero(self.alive[:c])
+        # a customer can be deleted when it is one of the original single-meter customers
+        # whose one contract is still open (its contract index equals its customer index)
+        single = alive[(alive >= n - c) & (self.contract_end[alive] < 0)]
+        deleted = rng.choice(single, size=min(1, len(single)), replace=False).astype(np.int64)
+        others = alive[~np.isin(alive, deleted)]
+        updates = rng.choice(others, size=min(3, len(others)), replace=False).astype(np.int64)
+        meters = rng.choice(n, size=1, replace=False).astype(np.int64)
+        self.alive[deleted] = False
+        self.contract_end[deleted] = day
+        self.meter_type_idx[meters] = (self.meter_type_idx[meters] + 1) % len(METER_TYPES)
+        resegmented = np.sort(updates[2:3])
+        self.segment_idx[resegmented] = (self.segment_idx[resegmented] + 1) % len(SEGMENTS)
+
+        new_customers, started = _empty(), _empty()
+        if cycle == CYCLE_CONTRACT_START:
+            # a new customer moves in where a contract ended earlier: a new contract from today
+            free = [
+                int(s)
+                for s in np.unique(self.contract_supply[self.contract_end >= 0])
+                if self._open_contract_of(int(s)) is None
+            ]
+            if free:
+                supply = free[int(rng.integers(0, len(free)))]
+                customer = self._add_customer(rng)
+                new_customers = np.array([customer], dtype=np.int64)
+                started = np.array([len(self.contract_supply)], dtype=np.int64)
+                self.contract_customer = np.append(self.contract_customer, customer)
+                self.contract_supply = np.append(self.contract_supply, supply)
+                self.contract_tariff_idx = np.append(
+                    self.contract_tariff_idx, int(rng.integers(0, 2))
                 )
+                self.contract_start = np.append(self.contract_start, day)
+                self.contract_end = np.append(self.contract_end, -1)
+
+        changed_rows: list[TariffRow] = []
+        corrected: list[TariffRow] = []
+        codes = [t.code for t in TARIFFS[self.spec.name]]
+        if cycle == CYCLE_PRICE_CHANGE:
+            # the second tariff changes price from three days ahead: its open row closes
+            code = codes[1]
+            current = next(r for r in self.tariffs if r.code == code and r.valid_to is None)
+            closed = TariffRow(code, current.price_e4, current.valid_from, day + 2)
+            opened = TariffRow(code, current.price_e4 * 103 // 100, day + 3, None)
+            self._replace_tariff(current, closed)
+            self.tariffs.append(opened)
+            changed_rows = [closed, opened]
+        if cycle == CYCLE_PRICE_CORRECTION:
+            # a retroactive correction: the first tariff's row valid two days ago is re-priced
+            code, when = codes[0], day - 2
+            current = next(
+                r
+                for r in self.tariffs
+                if r.code == code
+                and r.valid_from <= when
+                and (r.valid_to is None or when <= r.valid_to)
             )
+            fixed = TariffRow(code, current.price_e4 + 70, current.valid_from, current.valid_to)
+            self._replace_tariff(current, fixed)
+            corrected = [fixed]
+
+        plan = DayChanges(
+            moved_customers=np.sort(updates[:2]),
+            segment_changed_customers=resegmented,
+            deleted_customers=deleted,
+            ended_contracts=deleted.copy(),  # a deleted customer's one meter
+            changed_meters=meters,
+            new_customers=new_customers,
+            started_contracts=started,
+            tariff_rows=tuple(changed_rows),
+            corrected_tariff_rows=tuple(corrected),
+        )
+        self._apply_moves(plan.moved_customers, day_index)
+        self.plans[day_index] = plan
         return plan
 
+    def _add_customer(self, rng: np.random.Generator) -> int:
+        names, first, last = person_names(rng, self.spec.country, 1)
+        idx = len(self.alive)
+        self.customer_name = pa.concat_arrays([self.customer_name, names])
+        self.customer_email = pa.concat_arrays(
+            [self.customer_email, emails(self.spec.country, first, last, np.array([idx + 1]))]
+        )
+        new_address = addresses(rng, self.spec.country, 1)
+        self.customer_address = {
+            key: pa.concat_arrays([self.customer_address[key], new_address[key]])
+            for key in self.customer_address
+        }
+        self.customer_iban = pa.concat_arrays(
+            [self.customer_iban, ibans(rng, self.spec.country, 1)]
+        )
+        self.segment_idx = np.append(self.segment_idx, 0)
+        self.alive = np.append(self.alive, True)
+        return idx
+
+    def _apply_moves(self, moved: IntArray, day_index: int) -> None:
+        if not len(moved):
+            return
+        rng = rng_for(self.seed, STREAM_MOVES, self.spec.index, day_index)
+        new_address = addresses(rng, self.spec.country, len(moved))
+        mask = np.zeros(len(self.alive), dtype=bool)
+        mask[moved] = True
+        positions = np.cumsum(mask) - 1
+        for key in self.customer_address:
+            spread = pc.take(new_address[key], pa.array(np.where(mask, positions, 0)))
+            self.customer_address[key] = pc.if_else(
+                pa.array(mask), spread, self.customer_address[key]
+            )
+
     def changes_on(self, day_index: int) -> DayChanges:
-        """The change set landing on generated day ``day_index`` (>= 1)."""
-        return self.plan[day_index - 1]
+        """The change set of world day ``day_index`` (>= 1), once :meth:`advance` ran it."""
+        return self.plans[day_index]
 
     # -- tables --------------------------------------------------------------------------
 
@@ -220,95 +391,107 @@ class SystemMaster:
             }
         )
 
-    def contracts_table(self, idx: IntArray, change: str, end_day: int | None) -> pa.Table:
+    def contracts_table(self, idx: IntArray, change: str) -> pa.Table:
         tariffs = TARIFFS[self.spec.name]
         codes = pa.array([t.code for t in tariffs], pa.string())
+        end = self.contract_end[idx]
         return pa.table(
             {
                 "contract_idx": pa.array(idx, pa.int64()),
                 "customer_idx": pa.array(self.contract_customer[idx], pa.int64()),
-                "supply_idx": pa.array(idx, pa.int64()),
+                "supply_idx": pa.array(self.contract_supply[idx], pa.int64()),
                 "tariff_code": pc.take(codes, pa.array(self.contract_tariff_idx[idx])),
-                "start_date": pa.array(self.contract_start[idx], pa.date32()),
-                "end_date": pa.array([end_day] * len(idx), pa.date32()),
+                "start_date": pa.array(self.contract_start[idx].astype(np.int32), pa.date32()),
+                "end_date": pa.array(
+                    [int(e) if e >= 0 else None for e in end.tolist()], pa.date32()
+                ),
                 "change": pa.array([change] * len(idx), pa.string()),
             }
         )
 
-    def tariff_change_day(self) -> date:
-        """The day the first tariff's new price applies from (start + days // 2)."""
-        return self.start + timedelta(days=self.days // 2)
-
-    def tariffs_table(self, full_export: bool) -> pa.Table:
-        rows: list[tuple[str, int, int, int | None]] = []
-        if full_export:
-            first_valid = epoch_day(date(self.start.year - 1, 1, 1))
-            change_day = epoch_day(self.tariff_change_day())
-            for tariff in TARIFFS[self.spec.name]:
-                if tariff.new_price_e4 is None:
-                    rows.append((tariff.code, tariff.price_e4, first_valid, None))
-                else:
-                    rows.append((tariff.code, tariff.price_e4, first_valid, change_day - 1))
-                    rows.append((tariff.code, tariff.new_price_e4, change_day, None))
+    def tariffs_table(self, rows: list[TariffRow] | tuple[TariffRow, ...], change: str) -> pa.Table:
+        ordered = sorted(rows, key=lambda r: (r.code, r.valid_from))
         return pa.table(
             {
-                "tariff_code": pa.array([r[0] for r in rows], pa.string()),
-                "price_e4": pa.array([r[1] for r in rows], pa.int64()),
-                "valid_from": pa.array([r[2] for r in rows], pa.date32()),
-                "valid_to": pa.array([r[3] for r in rows], pa.date32()),
-                "change": pa.array([CHANGE_INITIAL] * len(rows), pa.string()),
+                "tariff_code": pa.array([r.code for r in ordered], pa.string()),
+                "price_e4": pa.array([r.price_e4 for r in ordered], pa.int64()),
+                "valid_from": pa.array([r.valid_from for r in ordered], pa.date32()),
+                "valid_to": pa.array([r.valid_to for r in ordered], pa.date32()),
+                "change": pa.array([change] * len(ordered), pa.string()),
             }
         )
 
     def full_export(self, entity: str) -> pa.Table:
+        """Every current row of ``entity`` (deleted customers are absent; ended contracts
+        and closed price rows stay: they are business history the source keeps)."""
         if entity == "meters":
             idx = np.arange(self.n_meters, dtype=np.int64)
             return self.meters_table(idx, CHANGE_INITIAL, self.meter_type_idx)
         if entity == "customers":
-            idx = np.arange(self.n_customers, dtype=np.int64)
+            idx = np.flatnonzero(self.alive).astype(np.int64)
             return self.customers_table(
-                idx, [CHANGE_INITIAL] * len(idx), self.segment_idx, self.customer_address
+                idx,
+                [CHANGE_INITIAL] * len(idx),
+                self.segment_idx[idx],
+                {k: pc.take(v, pa.array(idx)) for k, v in self.customer_address.items()},
             )
         if entity == "contracts":
             return self.contracts_table(
-                np.arange(self.n_meters, dtype=np.int64), CHANGE_INITIAL, None
+                np.arange(len(self.contract_supply), dtype=np.int64), CHANGE_INITIAL
             )
         if entity == "tariffs":
-            return self.tariffs_table(full_export=True)
+            return self.tariffs_table(self.tariffs, CHANGE_INITIAL)
         raise ValueError(f"unknown entity {entity!r}")
 
-    def change_set(self, entity: str, day_index: int, day: date) -> pa.Table:
+    def change_set(self, entity: str, day_index: int) -> pa.Table:
         plan = self.changes_on(day_index)
         if entity == "meters":
             idx = plan.changed_meters
-            new_type = (self.meter_type_idx[idx] + 1) % len(METER_TYPES)
-            return self.meters_table(idx, CHANGE_UPSERT, new_type)
+            return self.meters_table(idx, CHANGE_UPSERT, self.meter_type_idx[idx])
         if entity == "customers":
             idx = np.sort(
                 np.concatenate(
-                    [plan.moved_customers, plan.segment_changed_customers, plan.deleted_customers]
+                    [
+                        plan.moved_customers,
+                        plan.segment_changed_customers,
+                        plan.deleted_customers,
+                        plan.new_customers,
+                    ]
                 )
             )
-            rng = rng_for(self.seed, STREAM_CHANGES, self.spec.index, day_index)
-            new_address = addresses(rng, self.spec.country, len(idx))
             take = pa.array(idx, pa.int64())
-            moved = np.isin(idx, plan.moved_customers)
-            address = {
-                key: pc.if_else(
-                    pa.array(moved), new_address[key], pc.take(self.customer_address[key], take)
-                )
-                for key in ("street", "postal_code", "city")
-            }
-            segment = self.segment_idx[idx].copy()
-            resegmented = np.isin(idx, plan.segment_changed_customers)
-            segment[resegmented] = (segment[resegmented] + 1) % len(SEGMENTS)
-            changes = [
-                CHANGE_DELETE if i in set(plan.deleted_customers.tolist()) else CHANGE_UPSERT
-                for i in idx.tolist()
-            ]
-            return self.customers_table(idx, changes, segment, address)
+            deleted = set(plan.deleted_customers.tolist())
+            changes = [CHANGE_DELETE if i in deleted else CHANGE_UPSERT for i in idx.tolist()]
+            return self.customers_table(
+                idx,
+                changes,
+                self.segment_idx[idx],
+                {k: pc.take(v, take) for k, v in self.customer_address.items()},
+            )
         if entity == "contracts":
-            return self.contracts_table(plan.ended_contracts, CHANGE_UPSERT, epoch_day(day))
+            idx = np.sort(np.concatenate([plan.ended_contracts, plan.started_contracts]))
+            return self.contracts_table(idx, CHANGE_UPSERT)
         if entity == "tariffs":
-            return self.tariffs_table(full_export=False)
+            return self.tariffs_table(plan.tariff_rows + plan.corrected_tariff_rows, CHANGE_UPSERT)
         raise ValueError(f"unknown entity {entity!r}")
+
+    # -- what billing needs -------------------------------------------------------------
+
+    def tariff_of_supply_on(self, day: int) -> IntArray:
+        """Per supply point (meter index): the tariff index of its contract on ``day``
+        (days since the epoch), -1 when no contract covers that day."""
+        result = np.full(self.n_meters, -1, dtype=np.int64)
+        end = np.where(self.contract_end < 0, np.iinfo(np.int64).max, self.contract_end)
+        active = np.flatnonzero((self.contract_start <= day) & (day <= end))
+        result[self.contract_supply[active]] = self.contract_tariff_idx[active]
+        return result
+
+    def price_e4_on(self, code: str, day: int) -> int | None:
+        for row in self.tariffs:
+            if (
+                row.code == code
+                and row.valid_from <= day
+                and (row.valid_to is None or day <= row.valid_to)
+            ):
+                return row.price_e4
+        return None

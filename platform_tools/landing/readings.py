@@ -133,15 +133,15 @@ def inject_faults(
     *,
     seed: int,
     day: date,
-    days_after: int,
     fault_rate: float,
 ) -> FaultedDay:
     """Inject faults into one system's clean readings of ``day``.
 
-    ``days_after`` is how many generated days follow ``day`` (late arrivals need one).
+    Late arrivals are planned whatever the generated range: the world goes on, and a run
+    that ends earlier simply has not landed them yet.
     """
     rng = rng_for(seed, STREAM_FAULTS, spec.index, day.toordinal())
-    kinds = applicable_kinds(spec.text_format, days_after > 0)
+    kinds = applicable_kinds(spec.text_format, late_possible=True)
     positions, kind_index = plan_faults(rng, len(rows), fault_rate, kinds)
     kind_of = np.array(kinds, dtype=object)[kind_index] if len(positions) else np.array([])
 
@@ -224,7 +224,7 @@ def inject_faults(
     )
 
     p = at("late")
-    delay = np.minimum(rng.integers(1, MAX_LATE_DAYS + 1, size=len(p)), days_after)
+    delay = rng.integers(1, MAX_LATE_DAYS + 1, size=len(p))
     late_sent = day_start + delay * 86_400 + rng.integers(3600, 20 * 3600, size=len(p))
     late: dict[int, ReadingRows] = {}
     for d in sorted(set(delay.tolist())):

@@ -28,8 +28,20 @@
     02:00-02:59 hour of the fall-back day.
 ``master_changes``
     Per system, the keys the day's master-data change set touches (empty on the first day).
+``billable_wh_by_tariff``
+    ``{system: {tariff_code: Wh}}``: of the readings counted in ``consumption_kwh_by_region``,
+    those of a meter whose supply point had a contract on that date, per the contract's
+    tariff. ``billing.json`` prices them.
 ``parameters``
-    The generator arguments.
+    The world's parameters (not the days of one run).
+
+Every count is as of the world's last landed day: a file landing later (a late master
+file, a backfilled or re-delivered readings file, late arrivals) updates the truth of the
+days it belongs to, so a continued world rewrites the truth of its last few days.
+
+``<out>/_truth/billing.json`` holds ``amount_eur_by_country_and_period`` (exact amounts,
+7 decimals: the billable Wh of every landed day x the price valid that day, as known after
+the last landed day, retroactive corrections included) and the final ``tariffs``.
 """
 
 from __future__ import annotations
@@ -76,6 +88,9 @@ class DayTruth:
         default_factory=lambda: {"electra": 0, "luxpower": 0}
     )
     master_changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    billable_wh_by_tariff: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {s.name: {} for s in SYSTEMS}
+    )
 
     def add_consumption(
         self, valid: ReadingRows, regions: list[str], region_idx: np.ndarray, eans: list[str]
@@ -96,7 +111,29 @@ class DayTruth:
         if self.per_meter:
             meter_sums = np.bincount(idx, weights=valid.value_wh.astype(np.float64))
             for meter in np.flatnonzero(np.bincount(idx)).tolist():
-                self.consumption_wh_by_meter[eans[meter]] = int(round(meter_sums[meter]))
+                ean = eans[meter]
+                self.consumption_wh_by_meter[ean] = self.consumption_wh_by_meter.get(ean, 0) + int(
+                    round(meter_sums[meter])
+                )
+
+    def add_billable(
+        self, system: str, valid: ReadingRows, codes: list[str], tariff_of_supply: np.ndarray
+    ) -> None:
+        """Add valid readings of this date of one system to the consumption of the tariff
+        that prices them (``tariff_of_supply``: per meter, the tariff index of its contract
+        on this date, -1 for none; ``codes``: the system's tariff codes)."""
+        if len(valid) == 0:
+            return
+        tariff = tariff_of_supply[valid.meter_idx]
+        billed = tariff >= 0
+        sums = np.bincount(
+            tariff[billed],
+            weights=valid.value_wh[billed].astype(np.float64),
+            minlength=len(codes),
+        )
+        totals = self.billable_wh_by_tariff[system]
+        for code, total in zip(codes, sums.tolist(), strict=True):
+            totals[code] = totals.get(code, 0) + int(round(total))
 
     def add_landed_readings(self, system: str, rows: ReadingRows) -> None:
         """Count the rows of one landed readings file."""
@@ -105,9 +142,7 @@ class DayTruth:
         for reason in REASON_PRECEDENCE:
             self.faults[reason] += int(counts[LABEL[reason]])
         day_start = datetime.combine(self.ingest_date, time(), UTC).timestamp()
-        self.late_arrivals += int(
-            ((rows.label == VALID) & (rows.interval_start < day_start)).sum()
-        )
+        self.late_arrivals += int(((rows.label == VALID) & (rows.interval_start < day_start)).sum())
         if system in self.dst_repeated_hour_rows:
             fall_back = eutime.fall_back_day(self.ingest_date.year)
             first = datetime.combine(fall_back, time(), UTC).timestamp()
@@ -128,6 +163,7 @@ class DayTruth:
             "late_arrivals": self.late_arrivals,
             "dst_repeated_hour_rows": self.dst_repeated_hour_rows,
             "master_changes": self.master_changes,
+            "billable_wh_by_tariff": self.billable_wh_by_tariff,
             "parameters": self.parameters,
         }
         if self.per_meter:
