@@ -410,7 +410,8 @@ class SystemMaster:
         )
 
     def tariffs_table(self, rows: list[TariffRow] | tuple[TariffRow, ...], change: str) -> pa.Table:
-        ordered = sorted(rows, key=lambda r: (r.code, r.valid_from))
+        order = {t.code: i for i, t in enumerate(TARIFFS[self.spec.name])}
+        ordered = sorted(rows, key=lambda r: (order[r.code], r.valid_from))
         return pa.table(
             {
                 "tariff_code": pa.array([r.code for r in ordered], pa.string()),

@@ -8,7 +8,7 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +22,7 @@ import pytest
 
 from platform_tools.cli import main
 from platform_tools.errors import UsageError
+from platform_tools.exit_codes import ExitCode
 from platform_tools.landing import eutime
 from platform_tools.landing.faults import (
     FAULT_KINDS,
@@ -90,7 +91,8 @@ def test_same_arguments_give_byte_identical_files(landing: Path, tmp_path: Path)
     generate(GenerateParams(), again)
     first = tree_hashes(landing)
     assert tree_hashes(again) == first
-    assert len(first) == 64  # 4 systems x 5 entities x 3 days + 1 corrupt file + 3 truth files
+    # 4 systems x 5 entities x 3 days + 1 corrupt file + 3 day truths + billing.json + _world.json
+    assert len(first) == 66
     # regenerating over an existing output rewrites the same bytes and leaves no temp files
     generate(GenerateParams(), again)
     assert tree_hashes(again) == first
@@ -517,15 +519,15 @@ def test_truth_matches_an_independent_recomputation(
     assert truth[DAYS[0]]["consumption_kwh_by_region"]["DE-01"] == pytest.approx(
         by_region[DAYS[0]]["DE-01"] / 1000
     )
-    assert truth[DAYS[1]]["valid_readings"] == 4768
+    assert truth[DAYS[1]]["valid_readings"] == 4763
 
 
 def test_truth_file_is_sorted_and_free_of_wall_clock(landing: Path) -> None:
     text = (landing / "_truth" / f"{DAYS[0]}.json").read_text()
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, indent=2) + "\n"
-    assert data["parameters"] == {
-        "days": 3, "fault_rate": 0.01, "meters": 200, "readings_per_day": 4800, "seed": 42,
+    assert data["parameters"] == {  # the world's, not one run's (no "days")
+        "fault_rate": 0.01, "meters": 200, "readings_per_day": 4800, "seed": 42,
         "start": "2024-10-26",
     }
 
@@ -537,9 +539,7 @@ def test_large_runs_skip_per_meter_truth_and_readings_subset(tmp_path: Path) -> 
     assert data["valid_readings"] == 2400
     assert sum(v["readings"] for v in data["rows_landed"].values()) == 2400
     assert all(v == 0 for k, v in data["faults_by_reason"].items() if k != "corrupt_files")
-    assert data["faults_by_reason"]["corrupt_files"] == [
-        "dutchgrid/readings/ingest_date=2024-10-26/readings_2024-10-26_retry.parquet"
-    ]
+    assert data["faults_by_reason"]["corrupt_files"] == []  # world day 1, 11, 21, ...
     grid = ReadingGrid.build(1200, 2400)  # 100 meters reporting all 24 hours
     assert len(set(grid.global_idx.tolist())) == 100
     assert Counter(grid.hour.tolist()) == dict.fromkeys(range(24), 100)
@@ -618,8 +618,101 @@ def test_cli_help_texts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["landing", "generate", "--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--meters", "--days", "--start", "--seed", "--readings-per-day",
-                   "--fault-rate", "--out", "byte-identical"):
+                   "--fault-rate", "--out", "--continue", "--new-world", "day by day"):
         assert option in text
     assert main(["landing", "stage", "--help"]) == 0
     text = capsys.readouterr().out
     assert "--landing" in text and "--staging" in text and "_manifest/manifest.parquet" in text
+
+
+# -- a world that goes on -----------------------------------------------------------------
+
+LIFE = GenerateParams(meters=40, days=10, seed=11)
+
+
+def _life_day(index: int) -> str:
+    return (LIFE.start + timedelta(days=index)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def life(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("life")
+    generate(LIFE, out)
+    return out
+
+
+def test_a_world_continued_day_by_day_equals_the_world_landed_at_once(
+    life: Path, tmp_path: Path
+) -> None:
+    daily = tmp_path / "daily"
+    generate(replace(LIFE, days=3), daily)
+    for _ in range(7):
+        assert main(["landing", "generate", "--continue", "--out", str(daily)]) == 0
+    assert tree_hashes(daily) == tree_hashes(life)
+    world = json.loads((life / "_world.json").read_text())
+    assert world["days"] == 10 and world["seed"] == 11 and world["start"] == _life_day(0)
+
+
+def test_a_ten_day_life_holds_every_source_behaviour(life: Path, tmp_path: Path) -> None:
+    truth = {
+        _life_day(i): json.loads((life / "_truth" / f"{_life_day(i)}.json").read_text())
+        for i in range(10)
+    }
+    # a weekly full export of every master entity of every system (world day 7)
+    for system in EXT:
+        for entity in ("meters", "customers", "contracts", "tariffs"):
+            assert (life / path_of(system, entity, _life_day(7), "full")).is_file()
+    changes = {day: t["master_changes"] for day, t in truth.items()}
+    for system in EXT:
+        assert len(changes[_life_day(3)][system]["tariff_rows_changed"]) == 2  # price change
+        assert len(changes[_life_day(5)][system]["tariff_rows_corrected"]) == 1  # retroactive
+        assert changes[_life_day(4)][system]["contracts_started"]  # a move-in
+        assert changes[_life_day(4)][system]["customers_new"]
+        assert any(changes[_life_day(i)][system]["contracts_ended"] for i in range(1, 10))
+    # the electra customer change set of day 6 lands two days late, into its own partition;
+    # nordgrid's readings of day 7 are backfilled two days later; dutchgrid's readings of
+    # day 8 are re-delivered under another name the next day
+    late_master = path_of("electra", "customers", _life_day(6), "changes")
+    backfill = f"nordgrid/readings/ingest_date={_life_day(7)}/readings_{_life_day(7)}.csv"
+    resend = (
+        f"dutchgrid/readings/ingest_date={_life_day(8)}/readings_{_life_day(8)}_resend.parquet"
+    )
+    short = tmp_path / "short"
+    generate(replace(LIFE, days=8), short)
+    assert not (short / late_master).exists() and (life / late_master).is_file()
+    assert not (short / backfill).exists() and (life / backfill).is_file()
+    assert (life / resend).is_file()
+    short_truth = json.loads((short / "_truth" / f"{_life_day(7)}.json").read_text())
+    assert short_truth["rows_landed"]["nordgrid"]["readings"] == 0  # not landed yet
+    assert truth[_life_day(7)]["rows_landed"]["nordgrid"]["readings"] > 0
+    assert truth[_life_day(8)]["faults_by_reason"]["duplicate"] > len(
+        pq.read_table(life / resend)
+    ) // 2  # every valid row of the copy is a duplicate
+    # billing truth: amounts per country and period, at the corrected prices
+    billing = json.loads((life / "_truth" / "billing.json").read_text())
+    assert set(billing["amount_eur_by_country_and_period"]) == {"DE", "FR", "NL", "LU"}
+    assert billing["parameters"]["days"] == 10
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--seed", "12"], "holds another world"),
+        (["--seed", "11", "--meters", "40", "--start", "2024-11-20"], "outside the world"),
+        (["--continue", "--seed", "12"], "--seed 12 differs from the world"),
+        (["--continue", "--start", "2024-11-20"], "drop --start"),
+    ],
+)
+def test_cli_generate_guards_an_existing_world(
+    life: Path, argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["landing", "generate", *argv, "--out", str(life)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_generate_continue_needs_a_world(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["landing", "generate", "--continue", "--out", str(tmp_path)]) == ExitCode.USAGE
+    assert "holds no world" in capsys.readouterr().err
