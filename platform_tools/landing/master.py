@@ -259,7 +259,11 @@ class SystemMaster:
             # a new customer moves in where a contract ended earlier: a new contract from today
             free = [
                 int(s)
-                for s in np.unique(self.contract_supply[self.contract_end >= 0])
+                # supply points whose contract ended before today (not today: a contract
+                # covers its end date)
+                for s in np.unique(
+                    self.contract_supply[(self.contract_end >= 0) & (self.contract_end < day)]
+                )
                 if self._open_contract_of(int(s)) is None
             ]
             if free:
