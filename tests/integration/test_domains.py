@@ -556,6 +556,7 @@ def test_a_later_full_export_is_authoritative_and_every_day_is_priced_once(
             NEW_EXPORT_DAY,
             "--seed",
             "7",
+            "--new-world",  # a fresh full export of the same seed, not the world's day 5
             "--out",
             str(domains.work / "landing_full"),
         )

@@ -63,7 +63,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     out = ["--out", str(work / "landing_full")]
     assert_ok(platform_tools(env, "landing", "generate", *SEED_ARGS, "--days", "3", *out))
     assert_ok(platform_tools(env, "landing", "generate", *SEED_ARGS, "--days", "1",
-                             "--start", LATER_EXPORT_DAY, *out))  # fmt: skip
+                             "--start", LATER_EXPORT_DAY, "--new-world", *out))  # fmt: skip
     every_day = [*DAYS, LATER_EXPORT_DAY]
     result: dict[str, Any] = {}
 
