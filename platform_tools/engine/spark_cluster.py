@@ -604,7 +604,7 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def thrift_answers(host: str, port: int, timeout: float = 30.0) -> bool:
+def thrift_answers(host: str, port: int) -> bool:
     """``SELECT 1`` through PyHive (what dbt-spark's ``thrift`` method uses)."""
     try:
         from pyhive import hive
@@ -656,7 +656,8 @@ def up(settings: ClusterSettings) -> ClusterStatus:
             "GRIDUNION_CLUSTER_THRIFT_PORT (a free port is chosen) or stop that process"
         )
     settings.state_file.unlink(missing_ok=True)
-    starter = _Starter(settings, process_environment(os.environ, home, java, scala_version(spark_jars)))
+    env = process_environment(os.environ, home, java, scala_version(spark_jars))
+    starter = _Starter(settings, env)
     try:
         processes = _start_all(settings, starter, java, class_path, jars, thrift_port)
     except BaseException:
