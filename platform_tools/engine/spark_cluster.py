@@ -28,6 +28,7 @@ process handling so they can be unit-tested without a JVM.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -35,7 +36,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -624,8 +625,29 @@ def thrift_answers(host: str, port: int) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _lifecycle_lock(settings: ClusterSettings) -> Iterator[None]:
+    """One ``up`` or ``down`` of a lakehouse's cluster at a time."""
+    try:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(settings.state_dir / "cluster.lock", "a+")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(
+            f"lakehouse directory {settings.lakehouse} is not writable ({exc.strerror or exc}); "
+            "set GRIDUNION_LAKEHOUSE to a writable directory"
+        ) from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def up(settings: ClusterSettings) -> ClusterStatus:
     """Start master, workers and Thrift Server unless they all run; wait until ready."""
+    with _lifecycle_lock(settings):
+        return _up(settings)
+
+
+def _up(settings: ClusterSettings) -> ClusterStatus:
     from platform_tools.engine.jvm import delta_jars, java_home
 
     current = status(settings)
@@ -726,6 +748,13 @@ def _start_all(
 def down(settings: ClusterSettings) -> list[str]:
     """Stop every recorded process still alive (Thrift Server, workers, master, in that order);
     the names of those that were running. The lakehouse and its metastore stay."""
+    if not settings.state_file.exists():
+        return []
+    with _lifecycle_lock(settings):
+        return _down(settings)
+
+
+def _down(settings: ClusterSettings) -> list[str]:
     state = read_state(settings)
     if state is None:
         return []

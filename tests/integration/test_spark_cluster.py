@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,28 @@ def _status(run: ProjectRun) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
+def snapshot_current_rows(
+    target_dir: Path, warehouse: Path, schema_suffix: str = ""
+) -> dict[str, Counter[tuple[Any, ...]]]:
+    """Each snapshot's current rows (``dbt_valid_to`` null), without the ``dbt_*`` columns,
+    which record when this platform saw a change."""
+    from deltalake import DeltaTable
+
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    result = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "snapshot":
+            continue
+        path = warehouse / f"{node['schema']}{schema_suffix}" / node["alias"]
+        data = DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+        result[node["alias"]] = Counter(
+            tuple(sorted((k, v) for k, v in row.items() if not k.startswith("dbt_")))
+            for row in data
+            if row["dbt_valid_to"] is None
+        )
+    return result
+
+
 def _on_sail(run: ProjectRun) -> dict[str, Any]:
     tables = public_tables(run.work / "target", run.lakehouse / "warehouse")
     return table_contents(tables)
@@ -101,9 +124,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         sail.land(DAYS)
         assert_ok(sail.dbt("build"))
         days = _on_sail(sail)
+        snapshots = snapshot_current_rows(sail.work / "target", sail.lakehouse / "warehouse")
         sail.land([NEXT_DAY])
         assert_ok(sail.dbt("build"))
         next_day = _on_sail(sail)
+        next_snapshots = snapshot_current_rows(sail.work / "target", sail.lakehouse / "warehouse")
     finally:
         server.down(EngineConfig(lakehouse=sail.lakehouse, port=sail.port,
                                  session_id=DEFAULT_SESSION_ID))  # fmt: skip
@@ -119,8 +144,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             SPARK_CLUSTER_HOST="127.0.0.1",
             SPARK_CLUSTER_PORT=str(state["thrift_port"]),
         )
-        yield {"sail": days, "sail_next_day": next_day, "run": cluster, "up": up.stdout,
-               "state": state}  # fmt: skip
+        yield {"sail": days, "sail_next_day": next_day, "sail_snapshots": snapshots,
+               "sail_next_day_snapshots": next_snapshots,
+               "run": cluster, "up": up.stdout, "state": state}  # fmt: skip
     finally:
         platform_tools(cluster.env, "engine", "down", *CLUSTER)
         shutil.rmtree(work, ignore_errors=True)
@@ -149,6 +175,9 @@ def test_every_public_model_is_identical_on_sail_and_on_the_cluster(
     on_cluster = _on_cluster(run)
     assert len(world["sail"]) >= 20
     assert_same_tables(world["sail"], on_cluster)
+    snapshots = snapshot_current_rows(run.work / "target", run.lakehouse / "spark-warehouse", ".db")
+    assert len(world["sail_snapshots"]) >= 2 and all(world["sail_snapshots"].values())
+    assert_same_tables(world["sail_snapshots"], snapshots)
 
 
 def test_a_worker_killed_during_a_build_then_a_retry_leaves_the_tables_of_sail(
@@ -178,6 +207,8 @@ def test_a_worker_killed_during_a_build_then_a_retry_leaves_the_tables_of_sail(
     # failed or not, `dbt retry` runs whatever did not complete, on the surviving worker
     assert_ok(run.dbt("retry"))
     assert_same_tables(world["sail_next_day"], _on_cluster(run))
+    snapshots = snapshot_current_rows(run.work / "target", run.lakehouse / "spark-warehouse", ".db")
+    assert_same_tables(world["sail_next_day_snapshots"], snapshots)
 
 
 def test_a_wrong_thrift_port_fails_in_one_line(world: dict[str, Any]) -> None:
