@@ -34,6 +34,7 @@ from tests.helpers import (
     ProjectRun,
     assert_ok,
     assert_same_tables,
+    dbt,
     engine_env,
     free_port,
     platform_tools,
@@ -48,6 +49,8 @@ NEXT_DAY = "2024-10-28"
 GENERATE = ["landing", "generate", "--meters", "40", "--days", "3", "--seed", "5"]
 CLUSTER = ["--engine", "spark-cluster"]
 UNREACHABLE = "cluster target: no Spark Thrift Server answers at"
+# a whole-project build on the 2-core cluster takes ~8 min alone, longer beside other work
+BUILD_TIMEOUT_S = 2400
 
 
 def _missing_prerequisite() -> str | None:
@@ -72,6 +75,11 @@ def _project(work: Path, name: str) -> ProjectRun:
     port = free_port()
     lakehouse = work / name / "lakehouse"
     return ProjectRun(lakehouse, work / name, engine_env(lakehouse, port), port)
+
+
+def _cluster_dbt(run: ProjectRun, *args: str) -> subprocess.CompletedProcess[str]:
+    return dbt(REPO, run.env, *args, "--target-path", str(run.work / "target"),
+               "--log-path", str(run.work / "logs"), timeout=BUILD_TIMEOUT_S)  # fmt: skip
 
 
 def _status(run: ProjectRun) -> tuple[int, dict[str, Any]]:
@@ -170,7 +178,7 @@ def test_every_public_model_is_identical_on_sail_and_on_the_cluster(
     run: ProjectRun = world["run"]
     run.land(DAYS)
     started = time.monotonic()
-    assert_ok(run.dbt("build"))
+    assert_ok(_cluster_dbt(run, "build"))
     print(f"\ncluster build of {len(DAYS)} days: {time.monotonic() - started:.1f} s")
     on_cluster = _on_cluster(run)
     assert len(world["sail"]) >= 20
@@ -199,13 +207,17 @@ def test_a_worker_killed_during_a_build_then_a_retry_leaves_the_tables_of_sail(
         if killed_at is None and "START sql" in line and "slv_readings_classified" in line:
             os.kill(worker["pid"], signal.SIGKILL)
             killed_at = len(output)
-    build.wait(timeout=1800)
+    build.wait(timeout=BUILD_TIMEOUT_S)
+    summary = [line.strip() for line in output if "Done. PASS=" in line]
+    print(f"\nbuild with worker-1 killed: exit {build.returncode}, {summary}")
     assert killed_at is not None, "".join(output[-30:])
     code, state = _status(run)
     assert code == 1 and not state["running"]
     assert {p["name"]: p["alive"] for p in state["processes"]}["worker-1"] is False
     # failed or not, `dbt retry` runs whatever did not complete, on the surviving worker
-    assert_ok(run.dbt("retry"))
+    started = time.monotonic()
+    assert_ok(_cluster_dbt(run, "retry"))
+    print(f"\nretry after the killed worker: {time.monotonic() - started:.1f} s")
     assert_same_tables(world["sail_next_day"], _on_cluster(run))
     snapshots = snapshot_current_rows(run.work / "target", run.lakehouse / "spark-warehouse", ".db")
     assert_same_tables(world["sail_next_day_snapshots"], snapshots)
