@@ -21,7 +21,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]' --config-settings editable_mode=compat
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -51,7 +51,7 @@ PEPPER_FILE := $(LAKEHOUSE)/_secrets/pii_pepper
 
 TARGET := $(or $(GRIDUNION_TARGET),local)
 
-build: install ## land the demo data, stage it and run `dbt build` (GRIDUNION_TARGET=spark: local JVM Spark + Delta)
+build: install ## land the demo data, stage it and run `dbt build` (GRIDUNION_TARGET=spark: local JVM Spark + Delta; =cluster: the Spark cluster of `make engine-up ENGINE=spark-cluster`)
 	@test -s $(PEPPER_FILE) || { mkdir -p $(dir $(PEPPER_FILE)) && umask 077 && \
 		$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(PEPPER_FILE); }
 	$(PT) landing generate
@@ -71,14 +71,16 @@ lint: install ## ruff and mypy
 	$(BIN)/ruff check platform_tools dbt_gridunion tests benchmarks
 	$(BIN)/mypy
 
-engine-up: install ## start the embedded engine and rebuild its catalog
-	$(PT) engine up
+ENGINE ?= sail
 
-engine-down: install ## stop the embedded engine (the lakehouse stays)
-	$(PT) engine down
+engine-up: install ## start the embedded engine and rebuild its catalog (ENGINE=spark-cluster: local Spark cluster + Thrift Server)
+	$(PT) engine up --engine $(ENGINE)
 
-engine-status: install ## is the engine running?
-	$(PT) engine status
+engine-down: install ## stop the engine (ENGINE=spark-cluster: the local Spark cluster; the lakehouse stays)
+	$(PT) engine down --engine $(ENGINE)
+
+engine-status: install ## is the engine (ENGINE=spark-cluster: the local Spark cluster) running?
+	$(PT) engine status --engine $(ENGINE)
 
 clean: ## remove dbt's target/ and test output (not the lakehouse)
 	rm -rf target logs test-output

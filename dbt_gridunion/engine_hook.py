@@ -240,6 +240,33 @@ def _start_classic_spark_with_delta(parameters: dict[str, str]) -> None:
         ) from None
 
 
+def thrift_unreachable_message(host: str, port: object, error: str) -> str:
+    """One line for a cluster target whose Thrift Server does not answer."""
+    reason = error.strip().splitlines()[-1].strip() if error.strip() else "no answer"
+    return (
+        f"cluster target: no Spark Thrift Server answers at {host}:{port} ({reason[:200]}); "
+        "start the local one with `platform-tools engine up --engine spark-cluster` and export "
+        "the SPARK_CLUSTER_PORT it prints, or set SPARK_CLUSTER_HOST/SPARK_CLUSTER_PORT"
+    )
+
+
+def open_thrift(original_func: Any, cls: Any, connection: Any) -> Any:
+    """dbt-spark's ``thrift`` open; a server that is down or a wrong port fails in one line
+    (dbt-spark's own message spans several lines and names no way out)."""
+    from dbt.adapters.exceptions import FailedToConnectError
+    from dbt_common.exceptions import DbtRuntimeError
+
+    try:
+        return original_func(cls, connection)
+    except FailedToConnectError as exc:
+        credentials = connection.credentials
+        message = thrift_unreachable_message(
+            str(getattr(credentials, "host", "?")), getattr(credentials, "port", "?"),
+            str(getattr(exc, "msg", "") or exc),
+        )  # fmt: skip
+        raise DbtRuntimeError(message) from None
+
+
 def install_engine_hook() -> None:
     """Wrap dbt-spark's ``SparkConnectionManager.open`` (idempotent)."""
     try:
@@ -262,6 +289,8 @@ def install_engine_hook() -> None:
                 ensure_engine_for(remote)
             elif parameters.get(DELTA_FLAG) == "true":
                 start_classic_spark_with_delta(parameters)
+        if str(getattr(credentials, "method", "")) in {"thrift", "SparkConnectionMethod.THRIFT"}:
+            return open_thrift(original_func, cls, connection)
         return original_func(cls, connection)
 
     open_with_engine._gridunion_hook = True  # type: ignore[attr-defined]

@@ -5,10 +5,17 @@
     `<staging root>/<system>/<entity>/ingest_date=<d>/` plus a manifest. This hook declares
     one external table per table of the `landing` source, with an explicit schema so that a
     system that has not landed anything yet reads as empty instead of failing. The staging
-    root is `var('landing_staging_root')`, by default `<lakehouse>/staging`.
+    root is, first found: `var('landing_staging_root')`, the environment variable
+    `GRIDUNION_STAGING_URI` (the staging folder as the engine names it, on a cluster shared
+    storage such as `hdfs://…`, `s3a://…`, `abfss://…`), `GRIDUNION_STAGING_DIR` (where
+    `platform-tools landing stage` writes), `<lakehouse>/staging`.
 -#}
 {% macro landing_staging_root() %}
-    {{ return(var('landing_staging_root', none) or (gridunion_lakehouse() ~ '/staging')) }}
+    {%- set root = var('landing_staging_root', none)
+        or env_var('GRIDUNION_STAGING_URI', '')
+        or env_var('GRIDUNION_STAGING_DIR', '')
+        or (gridunion_lakehouse() ~ '/staging') -%}
+    {{ return(root.rstrip('/')) }}
 {% endmacro %}
 
 

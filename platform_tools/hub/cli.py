@@ -13,7 +13,7 @@ from typing import Any
 from platform_tools.engine.config import EngineConfig, find_project_dir
 from platform_tools.errors import ArtifactError, UsageError
 from platform_tools.exit_codes import ExitCode
-from platform_tools.landing.cli import STAGING_DIR_NAME
+from platform_tools.landing.cli import staging_dir
 
 DEFAULT_SELECT = "source:landing+"
 
@@ -149,7 +149,7 @@ def _hub(args: argparse.Namespace) -> ExitCode:
     settings = HubSettings(
         lakehouse=cfg.lakehouse,
         landing=cfg.landing,
-        staging=cfg.lakehouse / STAGING_DIR_NAME,
+        staging=staging_dir(cfg.lakehouse),
         select=args.select,
         dbt=dbt,
         interval_s=args.interval,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,26 @@ from platform_tools.landing.defaults import (
 )
 
 STAGING_DIR_NAME = "staging"
+STAGING_DIR_ENV = "GRIDUNION_STAGING_DIR"
+
+
+def staging_dir(lakehouse: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """Where `landing stage` writes: ``GRIDUNION_STAGING_DIR``, else ``<lakehouse>/staging``.
+
+    On a cluster the engine must read the same files: point this at shared storage mounted
+    here (NFS, an HDFS/S3/ABFS mount) and ``GRIDUNION_STAGING_URI`` at the same folder as the
+    cluster names it (``hdfs://…``, ``s3a://…``, ``abfss://…``); the bronze macros read that.
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get(STAGING_DIR_ENV, "").strip()
+    if not explicit:
+        return lakehouse / STAGING_DIR_NAME
+    if "://" in explicit and not explicit.startswith("file://"):
+        raise UsageError(
+            f"{STAGING_DIR_ENV}={explicit!r} is a URI; staging writes a local or mounted "
+            "directory: set it to the mount point and GRIDUNION_STAGING_URI to the URI"
+        )
+    return Path(explicit.removeprefix("file://")).expanduser().resolve()
 
 
 def _iso_date(text: str) -> date:
@@ -127,7 +149,7 @@ def register(subparsers: Any) -> None:
     )
     stg.add_argument(
         "--staging", type=Path, default=None, metavar="DIR",
-        help="staging directory (default <lakehouse>/staging)",
+        help="staging directory (default GRIDUNION_STAGING_DIR, else <lakehouse>/staging)",
     )
     stg.set_defaults(handler=_stage)
 
@@ -195,7 +217,7 @@ def _stage(args: argparse.Namespace) -> ExitCode:
 
     cfg = EngineConfig.from_env()
     landing = args.landing if args.landing is not None else cfg.landing
-    staging = args.staging if args.staging is not None else cfg.lakehouse / STAGING_DIR_NAME
+    staging = args.staging if args.staging is not None else staging_dir(cfg.lakehouse)
     if landing == staging:
         raise UsageError("--landing and --staging are the same directory")
     started = time.monotonic()
