@@ -81,10 +81,13 @@ class Publication:
     version: int
 
 
-def read_publications(warehouse: Path) -> dict[tuple[str, str], Publication]:
+def read_publications(
+    warehouse: Path, schema_suffix: str = ""
+) -> dict[tuple[str, str], Publication]:
     """The newest publication per public relation ``(schema, name)``, from the Delta table
-    ``<warehouse>/platform_catalog/publications`` (empty when nothing was ever published)."""
-    path = warehouse / PUBLICATIONS_SCHEMA / PUBLICATIONS_TABLE
+    ``<warehouse>/platform_catalog/publications`` (empty when nothing was ever published).
+    ``schema_suffix`` is ``.db`` for a Spark-managed warehouse."""
+    path = warehouse / f"{PUBLICATIONS_SCHEMA}{schema_suffix}" / PUBLICATIONS_TABLE
     if not (path / "_delta_log").is_dir():
         return {}
     from deltalake import DeltaTable
@@ -98,13 +101,15 @@ def read_publications(warehouse: Path) -> dict[tuple[str, str], Publication]:
     return latest
 
 
-def published_table(warehouse: Path, schema: str, name: str) -> tuple[Path, int] | None:
+def published_table(
+    warehouse: Path, schema: str, name: str, schema_suffix: str = ""
+) -> tuple[Path, int] | None:
     """``(Delta path, version)`` that readers of ``<schema>.<name>`` get, or ``None`` when the
     relation is not published by write-audit-publish (or nothing passed its audit yet)."""
-    publication = read_publications(warehouse).get((schema, name))
+    publication = read_publications(warehouse, schema_suffix).get((schema, name))
     if publication is None:
         return None
-    return warehouse / schema / publication.candidate, publication.version
+    return warehouse / f"{schema}{schema_suffix}" / publication.candidate, publication.version
 
 
 def node_is_published_by_view(node: Mapping[str, Any]) -> bool:

@@ -338,8 +338,9 @@ def relation_written_twice(ctx: RuleContext) -> Iterator[Hit]:
     for node in ctx.manifest.buildable():
         if node.materialized == "ephemeral" or not node.alias:
             continue
-        key = ((node.database or "").lower(), (node.schema or "").lower(), node.alias.lower())
-        writers[key].append(node)
+        names = {node.alias.lower(), (node.physical_alias or node.alias).lower()}
+        for name in names:  # a public model also writes its candidate (write-audit-publish)
+            writers[((node.database or "").lower(), (node.schema or "").lower(), name)].append(node)
     for (_, schema, alias), nodes in sorted(writers.items()):
         if len(nodes) < 2:
             continue

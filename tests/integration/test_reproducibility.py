@@ -84,7 +84,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             shutil.rmtree(folder)
     try:
         assert_ok(daily.dbt("build"))
-        result["from_bronze"] = table_contents(result["models"])
+        result["from_bronze"] = table_contents(
+            public_tables(daily.work / "target", daily.lakehouse / "warehouse")
+        )
     finally:
         _stop(daily)
 

@@ -88,10 +88,14 @@ class WapProject:
         return dbt(self.project, self.env, *args)
 
     def build(self, totals: str, days: str, select: str = "gold") -> Any:
-        return self.dbt("build", "--select", select, "--vars", f"{{totals: \"{totals}\", days: \"{days}\"}}")
+        return self.dbt(
+            "build", "--select", select, "--vars", f'{{totals: "{totals}", days: "{days}"}}'
+        )
 
     def show(self, query: str) -> str:
-        result = self.dbt("show", "--inline", query, "--output", "json", "--vars", "{totals: x, days: x}")
+        result = self.dbt(
+            "show", "--inline", query, "--output", "json", "--vars", "{totals: x, days: x}"
+        )
         assert_ok(result)
         return result.stdout
 
@@ -134,10 +138,13 @@ def consumer_report(wap: WapProject) -> dict[str, Any]:
     from platform_tools.engine.catalog import connect
 
     cfg = EngineConfig(
-        lakehouse=wap.lakehouse, port=int(wap.env["GRIDUNION_ENGINE_PORT"]),
+        lakehouse=wap.lakehouse,
+        port=int(wap.env["GRIDUNION_ENGINE_PORT"]),
         session_id=DEFAULT_SESSION_ID,
     )
-    row = connect(cfg, new_client=True).sql("select * from fixture_silver.consumer_report").collect()
+    row = (
+        connect(cfg, new_client=True).sql("select * from fixture_silver.consumer_report").collect()
+    )
     return row[0].asDict()
 
 
@@ -155,8 +162,10 @@ def test_a_public_model_that_fails_its_tests_stays_invisible_until_fixed(
     # not_null fails)
     bad = wap.build("('a', 1), ('a', 5)", "(2, -1), (3, 30)")
     assert bad.returncode != 0
-    for model, test in (("gold_meter_totals", "unique_gold_meter_totals_meter"),
-                        ("gold_daily", "not_null_gold_daily_kwh")):
+    for model, test in (
+        ("gold_meter_totals", "unique_gold_meter_totals_meter"),
+        ("gold_daily", "not_null_gold_daily_kwh"),
+    ):
         line = next(line for line in bad.stdout.splitlines() if f"(model {model})" in line)
         assert "WAP: not published fixture_gold." + model in line, line
         assert test in line and "readers keep version" in line, line
