@@ -75,12 +75,28 @@ def _invocation() -> str:
     return str(get_invocation_id())
 
 
-def remember_published(rows: Any) -> None:
-    """Keep the published versions read at on-run-start: rows of (schema, name, version)."""
+_wap_ids: set[str] = set()
+
+
+def remember_published(rows: Any, graph: Any = None) -> None:
+    """Keep the published versions read at on-run-start (rows of schema, name, version) and
+    the unique ids of the public models written as candidates (from dbt's ``graph``)."""
     versions = {(str(r[0]).lower(), str(r[1]).lower()): int(r[2]) for r in rows}
+    nodes = graph.get("nodes", {}) if hasattr(graph, "get") else {}
+    ids = {uid for uid, raw in nodes.items() if wap.node_is_published_by_view(raw)}
     with _lock:
         _published.clear()  # one invocation at a time per process
         _published[_invocation()] = versions
+        _wap_ids.clear()
+        _wap_ids.update(ids)
+
+
+def is_fixture_of_wap_model(node: Any) -> bool:
+    """Whether ``node`` is a unit test's ephemeral stand-in for a public model written as a
+    candidate (dbt gives it the model's unique id): its ``this``, from which dbt reads the
+    fixture's columns, is the candidate, which exists before the first publication."""
+    config = getattr(node, "config", None)
+    return getattr(config, "materialized", None) == "ephemeral" and node.unique_id in _wap_ids
 
 
 def published_version(schema: str, name: str) -> int | None:
@@ -171,7 +187,9 @@ def _patch_model_context() -> None:
 
     def this(self: Any) -> Any:
         relation = original_this.__get__(self)
-        if relation is not None and node_is_wap(self.model):
+        if relation is not None and (
+            node_is_wap(self.model) or is_fixture_of_wap_model(self.model)
+        ):
             return candidate_of(relation)
         return relation
 
@@ -224,9 +242,9 @@ def _add_adapter_methods() -> None:
         del self
         return plan(results, graph)
 
-    def gridunion_wap_remember(self: Any, rows: Any) -> str:
+    def gridunion_wap_remember(self: Any, rows: Any, graph: Any = None) -> str:
         del self
-        remember_published(rows)
+        remember_published(rows, graph)
         return ""
 
     def gridunion_wap_published_version(self: Any, schema: str, name: str) -> int | None:

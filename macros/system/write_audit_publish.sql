@@ -55,7 +55,7 @@
             ~ 'partition by relation_schema, relation_name '
             ~ 'order by published_at desc, version desc) as newest from ' ~ publications
             ~ ') as ranked where newest = 1') -%}
-        {%- do adapter.gridunion_wap_remember(latest.rows) -%}
+        {%- do adapter.gridunion_wap_remember(latest.rows, graph) -%}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
