@@ -15,8 +15,8 @@
     registry, so it survives an engine restart. Columns are listed because Sail reads an old
     version with the table's current column list (`select *` of an older version fails once
     columns were added). Costs: per published model one directory listing (Sail) or
-    `describe history` (Spark), one column listing, one view swap and one registry record;
-    one publications insert per invocation (docs/decisions.md).
+    `describe history` (Spark), one column listing and one view swap; per invocation one
+    registry insert and one publications insert (docs/decisions.md).
 -#}
 {% macro gridunion_publications_relation() %}
     {{ return(api.Relation.create(schema='platform_catalog', identifier='publications', type='table')) }}
@@ -91,7 +91,7 @@
     {% call statement('gridunion_publish_view', auto_begin=False) -%}
         create or replace view {{ public }} as {{ definition }}
     {%- endcall %}
-    {%- do gridunion_record_relation(public, 'view', definition) -%}
+    {{ return(definition) }}
 {% endmacro %}
 
 
@@ -100,6 +100,7 @@
     {%- if not execute or flags.WHICH not in gridunion_wap_commands() -%}{{ return('') }}{%- endif -%}
     {%- set started = modules.datetime.datetime.now() -%}
     {%- set published = [] -%}
+    {%- set registry = [] -%}
     {%- for item in adapter.gridunion_wap_plan(results, graph) -%}
         {%- set public = api.Relation.create(
             database=item.database, schema=item.schema, identifier=item.alias, type='view') -%}
@@ -109,7 +110,8 @@
                 database=item.database, schema=item.schema, identifier=item.candidate, type='table') -%}
             {%- set version = gridunion_candidate_version(candidate) -%}
             {%- if version is not none and version != readers -%}
-                {%- do gridunion_publish_view(public, candidate, version) -%}
+                {%- set definition = gridunion_publish_view(public, candidate, version) -%}
+                {%- do registry.append((public, 'view', definition)) -%}
                 {%- do published.append({'item': item, 'version': version,
                     'label': public ~ ' -> version ' ~ version}) -%}
             {%- endif -%}
@@ -121,6 +123,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if published -%}
+        {%- do gridunion_record_relations(registry) -%}
         {% call statement('gridunion_record_publications', auto_begin=False) -%}
             insert into {{ gridunion_publications_relation() }}
             {% for entry in published -%}
