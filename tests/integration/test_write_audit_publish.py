@@ -32,6 +32,7 @@ from tests.helpers import (
     free_port,
     platform_tools,
 )
+from tests.integration.test_hub import PROJECT_PARTS
 
 pytestmark = pytest.mark.engine
 
@@ -220,11 +221,14 @@ def test_real_project_dim_regions_keeps_its_last_audited_version(
     """The platform's gold table ``dim_regions`` with a duplicated region in its seed."""
     base = tmp_path_factory.mktemp("wap_regions")
     project = base / "project"
-    project.mkdir()
-    for item in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(REPO / item, project / item)
-    for folder in ("models", "macros", "seeds", "snapshots", "tests/data_tests", "docs/dbt"):
-        shutil.copytree(REPO / folder, project / folder)
+    (project / "docs").mkdir(parents=True)
+    (project / "tests").mkdir()
+    for part in PROJECT_PARTS:  # what a clone of the repository holds
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        elif source.exists():
+            shutil.copy(source, project / part)
     lakehouse, port = base / "lakehouse", free_port()
     env = engine_env(lakehouse, port, project)
     count = "select count(*) as n from {{ ref('dim_regions') }}"
