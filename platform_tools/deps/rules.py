@@ -325,7 +325,9 @@ def relation_written_twice(ctx: RuleContext) -> Iterator[Hit]:
 
     Rationale: one table, one writer. Two models (or a model and a seed/snapshot) with the
     same schema and alias overwrite each other's data, whichever runs last wins (GridUnion
-    incident 2: an analytics notebook overwrote a silver table three pipelines read).
+    incident 2: an analytics notebook overwrote a silver table three pipelines read). A public
+    model written by write-audit-publish writes its view ``<alias>`` and its table
+    ``<alias>__candidate``; both names count.
 
     Example::
 
