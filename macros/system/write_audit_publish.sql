@@ -67,6 +67,12 @@
         {{ return(adapter.gridunion_delta_version(
             gridunion_lakehouse() ~ '/warehouse/' ~ candidate.schema ~ '/' ~ candidate.identifier)) }}
     {%- endif -%}
+    {%- if target.method == 'session' -%}
+        {#- local Spark: a managed table under the lakehouse; the log listing is enough -#}
+        {%- set version = adapter.gridunion_delta_version(gridunion_lakehouse() ~ '/spark-warehouse/'
+            ~ candidate.schema ~ '.db/' ~ candidate.identifier) -%}
+        {%- if version is not none -%}{{ return(version) }}{%- endif -%}
+    {%- endif -%}
     {%- set history = run_query('describe history ' ~ candidate ~ ' limit 1') -%}
     {{ return(history.rows[0]['version'] | int if history.rows else none) }}
 {% endmacro %}
