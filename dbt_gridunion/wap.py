@@ -9,8 +9,9 @@ catalog, lineage, ``relation_name`` and every ``platform-tools`` check see
 * ``ref()`` to it gives the candidate to data tests (they audit what was written) and, in a
   ``build``/``run``/``retry``, to nodes of the same invocation that selected it (downstream
   models of one build see the new data; dbt skips them when a test of it failed); everyone
-  else (other invocations, ``dbt show --inline``, ``compile``, ``docs generate``, unit-test
-  fixtures) gets the public name, the view pinned to the last audited version;
+  else (other invocations, ``dbt show --inline``, ``compile``, ``docs generate``) gets the
+  public name, the view pinned to the last audited version; a unit test's stand-in for such
+  a model reads its columns from the candidate (which exists before the first publication);
 * ``adapter.gridunion_wap_plan(results, graph)`` decides at ``on-run-end`` which models to
   publish (``macros/system/write_audit_publish.sql`` re-points their views).
 
