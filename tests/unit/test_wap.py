@@ -151,3 +151,14 @@ def test_the_newest_publication_is_what_readers_get(tmp_path: Path) -> None:
     write_deltalake(str(tmp_path / "platform_catalog" / "publications"), rows)
     assert wap.published_table(tmp_path, "g", "fct_a") == (tmp_path / "g" / "fct_a__candidate", 5)
     assert wap.published_table(tmp_path, "g", "fct_c") is None
+
+
+def test_platform_tools_find_a_public_models_table_under_its_candidate_name() -> None:
+    from platform_tools.artifacts.manifest import Node
+    from platform_tools.cost.storage import table_path
+
+    public = Node.from_node(model("fct_a"))
+    private = Node.from_node(model("slv_c", access="private"))
+    assert public.physical_alias == "fct_a__candidate"
+    assert private.physical_alias == "slv_c"
+    assert table_path(Path("/w"), public) == Path("/w/s_gold/fct_a__candidate")
