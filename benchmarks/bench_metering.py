@@ -11,6 +11,9 @@ ratio build(3.5 M readings) / build(500 k readings). With several --threads valu
 runs alternate between them (dbt threads, GRIDUNION_THREADS), so they compare in one run;
 --also-without-tests adds, per thread count, a day-2 build without the data tests
 (`--exclude resource_type:test`): what the quality gates cost, and the floor without them.
+--compare-wap adds, per thread count, the same day-2 build on a lakehouse built without
+write-audit-publish (GRIDUNION_WAP=0 from day 1 on), and reports the publication hooks'
+own time (on-run-start query + on-run-end view swaps, from run_results.json).
 --hub adds, per thread count, the same day-2 batch through the ingestion hub
 (`platform-tools hub`, warm: started on the day-1 state, its catch-up batch done): the day-2
 files are renamed into the landing zone at once and the time until the hub has logged the
@@ -19,6 +22,7 @@ hub's own figures.
 
     .venv/bin/python benchmarks/bench_metering.py [--meters 3500000] [--runs 3]
         [--readings 500000 3500000] [--threads 4] [--also-without-tests] [--hub]
+        [--compare-wap]
 """
 
 from __future__ import annotations
@@ -72,14 +76,37 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-Variant = tuple[int, bool, bool]  # (dbt threads, with data tests, through the hub)
+Variant = tuple[int, bool, bool, bool]  # (threads, with data tests, through the hub, WAP on)
 HUB_INTERVAL_S = "0.5"
 HUB_SETTLE_S = "0.3"
 
 
 def variant_label(variant: Variant) -> str:
-    threads, with_tests, hub = variant
-    return ("hub, " if hub else "") + f"{threads} threads" + ("" if with_tests else ", no tests")
+    threads, with_tests, hub, wap = variant
+    return (
+        ("hub, " if hub else "")
+        + f"{threads} threads"
+        + ("" if with_tests else ", no tests")
+        + ("" if wap else ", WAP off")
+    )
+
+
+def wap_hook_seconds(results: dict[str, Any]) -> float:
+    """Time of the write-audit-publish hooks of a build (gridunion_wap_start/_publish)."""
+    import yaml
+
+    project = yaml.safe_load((REPO / "dbt_project.yml").read_text())
+    seconds = 0.0
+    for when in ("on-run-start", "on-run-end"):
+        for index, hook in enumerate(project.get(when) or []):
+            if "gridunion_wap_" in hook:
+                suffix = f"-{when}-{index}"
+                seconds += sum(
+                    float(r["execution_time"])
+                    for r in results["results"]
+                    if r["unique_id"].endswith(suffix)
+                )
+    return seconds
 
 
 def wait_for_batch(lakehouse: Path, number: int, hub: subprocess.Popen[str]) -> dict[str, Any]:
@@ -174,36 +201,44 @@ def bench_scale(
 
     land("2024-10-26")
     setup_stage = timed([pt, "landing", "stage"], env)
-    setup_build = timed(dbt, env)
-    server.down(cfg)
-    baseline = work / "day1"
-    shutil.copytree(lakehouse, baseline, ignore=shutil.ignore_patterns("_engine"))
+    baselines: dict[bool, Path] = {}
+    setup_build = 0.0
+    for wap in sorted({v[3] for v in variants}, reverse=True):
+        if baselines:  # the same day-1 landing, built again without write-audit-publish
+            shutil.rmtree(lakehouse / "warehouse")
+        setup_build = timed(dbt, {**env, "GRIDUNION_WAP": "1" if wap else "0"})
+        server.down(cfg)
+        baselines[wap] = work / f"day1_{'wap' if wap else 'nowap'}"
+        shutil.copytree(lakehouse, baselines[wap], ignore=shutil.ignore_patterns("_engine"))
     measured: dict[Variant, dict[str, list[float]]] = {
-        v: {"stage": [], "build": [], "dag": [], "peak": [], "latency": [], "steal": []}
+        v: {"stage": [], "build": [], "dag": [], "peak": [], "latency": [], "steal": [],
+            "wap": []}
         for v in variants
-    }
+    }  # fmt: skip
     for _ in range(runs):
         for variant in variants:
-            threads, with_tests, through_hub = variant
+            threads, with_tests, through_hub, wap = variant
+            run_env = {**env, "GRIDUNION_WAP": "1" if wap else "0"}
             shutil.rmtree(lakehouse)
-            shutil.copytree(baseline, lakehouse)
+            shutil.copytree(baselines[wap], lakehouse)
             status = server.up(cfg)
             m = measured[variant]
             steal_before, total_before = cpu_jiffies()
             if through_hub:
-                latency, stage_s, build_s = hub_day(work, full, lakehouse, env, threads)
+                latency, stage_s, build_s = hub_day(work, full, lakehouse, run_env, threads)
                 m["latency"].append(latency)
                 m["stage"].append(stage_s)
                 m["build"].append(build_s)
             else:
                 land("2024-10-27")
-                m["stage"].append(timed([pt, "landing", "stage"], env))
+                m["stage"].append(timed([pt, "landing", "stage"], run_env))
                 command = dbt if with_tests else [*dbt, "--exclude", "resource_type:test"]
-                m["build"].append(timed(command, {**env, "GRIDUNION_THREADS": str(threads)}))
+                m["build"].append(timed(command, {**run_env, "GRIDUNION_THREADS": str(threads)}))
             steal_after, total_after = cpu_jiffies()
             m["steal"].append(100 * (steal_after - steal_before) / (total_after - total_before))
             results = json.loads((work / "target" / "run_results.json").read_text())
             m["dag"].append(float(results["elapsed_time"]))
+            m["wap"].append(wap_hook_seconds(results))
             assert status.pid is not None
             m["peak"].append(peak_rss_mb(status.pid))
             server.down(cfg)
@@ -222,6 +257,7 @@ def bench_scale(
             "latency_s": statistics.median(m["latency"]) if m["latency"] else None,
             "latencies": m["latency"],
             "steal_pct": statistics.median(m["steal"]),
+            "wap_s": statistics.median(m["wap"]),
         }
         for variant, m in measured.items()
     }
@@ -242,12 +278,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[4])
     parser.add_argument("--also-without-tests", action="store_true")
     parser.add_argument("--hub", action="store_true", help="also measure through the hub")
+    parser.add_argument("--compare-wap", action="store_true", help="also without WAP")
     args = parser.parse_args()
-    variants: list[Variant] = [(t, True, False) for t in args.threads]
+    variants: list[Variant] = [(t, True, False, True) for t in args.threads]
     if args.also_without_tests:
-        variants += [(t, False, False) for t in args.threads]
+        variants += [(t, False, False, True) for t in args.threads]
     if args.hub:
-        variants += [(t, True, True) for t in args.threads]
+        variants += [(t, True, True, True) for t in args.threads]
+    if args.compare_wap:
+        variants += [(t, True, False, False) for t in args.threads]
     root = Path(tempfile.mkdtemp(prefix="bench-metering-"))
     by_scale = {r: bench_scale(root, args.meters, r, args.runs, variants) for r in args.readings}
     shutil.rmtree(root, ignore_errors=True)
@@ -257,15 +296,16 @@ def main() -> None:
         f"--meters {args.meters} --readings {' '.join(map(str, args.readings))} "
         f"--runs {args.runs} --threads {' '.join(map(str, args.threads))}"
         f"{' --also-without-tests' if args.also_without_tests else ''}"
-        f"{' --hub' if args.hub else ''}`"
+        f"{' --hub' if args.hub else ''}{' --compare-wap' if args.compare_wap else ''}`"
         f"; day-2 figures are medians of {args.runs} runs from the same day-1 state.\n"
     )
     print(
         "| readings/day | meters | variant | generate 2 days | rows landed | rows/s | "
         "day-1 set-up (stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
-        "day-2 stage + build | hub: landed → built | engine peak RSS | CPU stolen by the host |"
+        "day-2 stage + build | hub: landed → built | WAP hooks | engine peak RSS | "
+        "CPU stolen by the host |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for readings, variant, r in (
         (readings, v, r) for readings, rs in by_scale.items() for v, r in rs.items()
     ):
@@ -276,7 +316,8 @@ def main() -> None:
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
             f"{r['setup_build_s']:.1f} s | {r['stage_s']:.1f} s | {r['build_s']:.1f} s "
             f"({r['dag_s']:.1f} s; runs {', '.join(f'{b:.1f}' for b in r['builds'])}) | "
-            f"{r['stage_s'] + r['build_s']:.1f} s | {latency_text(r)} | {r['peak_mb']:,.0f} MB | "
+            f"{r['stage_s'] + r['build_s']:.1f} s | {latency_text(r)} | {r['wap_s']:.2f} s | "
+            f"{r['peak_mb']:,.0f} MB | "
             f"{r['steal_pct']:.0f} % |"
         )
     results = {readings: rs[variants[0]] for readings, rs in by_scale.items()}

@@ -24,7 +24,10 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
    ``test``, ``run-operation``, ``clone`` and ``retry`` hold the writer lock of
    :mod:`platform_tools.writer_lock` (a second writer waits, then gives up after
    ``GRIDUNION_LOCK_TIMEOUT`` seconds); read-only commands never wait;
-7. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
+7. writes public models by write-audit-publish (:mod:`dbt_gridunion.wap`): stock
+   materializations write ``<alias>__candidate``, tests audit it, and readers of the public
+   name get a view pinned to the last Delta version whose tests passed;
+8. freezes the garbage collector at exit (after the recording, which ``atexit`` runs first):
    the interpreter's final collection over dbt's object graph cost ~0.8 s of every command
    on these machines, and there is nothing left at exit that needs it.
 
@@ -40,6 +43,7 @@ from dbt_gridunion.build_scope import install_build_scope
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
 from dbt_gridunion.run_history import install_run_recorder
+from dbt_gridunion.wap import install_wap
 from dbt_gridunion.writer_hook import install_writer_lock
 
 atexit.register(gc.freeze)  # registered before the recorder, so it runs after it
@@ -49,5 +53,6 @@ install_engine_hook()
 install_run_recorder()
 install_build_scope()
 install_writer_lock()
+install_wap()
 
 plugins: list[type] = []

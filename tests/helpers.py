@@ -110,10 +110,9 @@ class ProjectRun:
         )
 
     def rows(self, schema: str, table: str) -> list[dict[str, Any]]:
-        from deltalake import DeltaTable
-
-        path = self.lakehouse / "warehouse" / schema / table
-        return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+        """The rows readers of ``schema.table`` get: for a public model, the version its
+        view is pinned to (write-audit-publish), else the table's current version."""
+        return read_delta(*delta_source(self.lakehouse / "warehouse", schema, table))
 
     def truth(self, day: str) -> dict[str, Any]:
         return json.loads((self.work / "landing_full" / "_truth" / f"{day}.json").read_text())
@@ -128,13 +127,29 @@ class ProjectRun:
         assert_ok(platform_tools(self.env, "landing", "stage"))
 
 
+def delta_source(
+    warehouse: Path, schema: str, table: str, schema_suffix: str = ""
+) -> tuple[Path, int | None]:
+    """(Delta path, version) that SQL readers of ``schema.table`` get (write-audit-publish:
+    ``platform_tools.wap.reader_source``)."""
+    from platform_tools.wap import reader_source
+
+    return reader_source(warehouse, schema, table, schema_suffix)
+
+
+def read_delta(path: Path, version: int | None = None) -> list[dict[str, Any]]:
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(path), version=version).to_pyarrow_table().to_pylist()
+
+
 def public_tables(
     target_dir: Path, warehouse: Path, schema_suffix: str = ""
-) -> dict[str, tuple[Path, set[str]]]:
+) -> dict[str, tuple[Path, set[str], int | None]]:
     """The public table models of a build's manifest: ``schema.alias`` -> (Delta path under
     ``warehouse``, the columns marked ``meta.recorded_at``, which record when a row was
-    loaded and may differ between equivalent builds). ``schema_suffix`` is ``.db`` for a
-    Spark-managed warehouse."""
+    loaded and may differ between equivalent builds, and the published version readers get,
+    see :func:`delta_source`). ``schema_suffix`` is ``.db`` for a Spark-managed warehouse."""
     manifest = json.loads((target_dir / "manifest.json").read_text())
     result = {}
     for node in manifest["nodes"].values():
@@ -143,20 +158,21 @@ def public_tables(
         if node["config"]["materialized"] not in ("table", "incremental"):
             continue
         recorded = {n for n, c in node["columns"].items() if c["meta"].get("recorded_at")}
-        path = warehouse / f"{node['schema']}{schema_suffix}" / node["alias"]
-        result[f"{node['schema']}.{node['alias']}"] = (path, recorded)
+        path, version = delta_source(warehouse, node["schema"], node["alias"], schema_suffix)
+        result[f"{node['schema']}.{node['alias']}"] = (path, recorded, version)
     return result
 
 
 def table_contents(
-    tables: Mapping[str, tuple[Path, set[str]]],
+    tables: Mapping[str, tuple[Path, set[str], int | None]],
 ) -> dict[str, Counter[tuple[Any, ...]]]:
-    """Each Delta table as a multiset of rows, its recorded-at columns left out."""
+    """Each Delta table (at the version readers get) as a multiset of rows, its recorded-at
+    columns left out."""
     from deltalake import DeltaTable
 
     result = {}
-    for name, (path, recorded) in tables.items():
-        data = DeltaTable(str(path)).to_pyarrow_table()
+    for name, (path, recorded, version) in tables.items():
+        data = DeltaTable(str(path), version=version).to_pyarrow_table()
         keep = sorted(c for c in data.column_names if c not in recorded)
         result[name] = Counter(zip(*(data.column(c).to_pylist() for c in keep), strict=True))
     return result

@@ -43,15 +43,24 @@
         side by side, while concurrent MERGEs into the registry fail ("Failed to commit
         transaction").
     -#}
-    {%- if gridunion_on_sail() -%}
+    {%- do gridunion_record_relations([(relation, relation_type, definition)]) -%}
+{% endmacro %}
+
+
+{% macro gridunion_record_relations(records) %}
+    {#- Appends several records (relation, type, definition) in one commit. -#}
+    {%- if gridunion_on_sail() and records -%}
         {% call statement('gridunion_record_relation', auto_begin=False) -%}
             insert into {{ gridunion_registry_relation() }}
+            {% for relation, relation_type, definition in records -%}
             select
                 '{{ relation.schema }}' as relation_schema,
                 '{{ relation.identifier }}' as relation_name,
                 '{{ relation_type }}' as relation_type,
                 '{{ definition | replace("\\", "\\\\") | replace("'", "\\'") }}' as definition,
                 current_timestamp() as recorded_at
+            {% if not loop.last %}union all{% endif %}
+            {% endfor %}
         {%- endcall %}
     {%- endif -%}
 {% endmacro %}

@@ -46,6 +46,10 @@
             {%- set upstream = api.Relation.create(
                 database=node.database, schema=node.schema, identifier=node.alias) -%}
             {%- set predicate = adapter.gridunion_replaced_partitions(upstream) -%}
+            {%- if predicate is none -%}  {#- a public model: written as its candidate -#}
+                {%- set predicate = adapter.gridunion_replaced_partitions(
+                    upstream.incorporate(path={'identifier': upstream.identifier ~ '__candidate'})) -%}
+            {%- endif -%}
             {{ return(predicate) }}
         {%- endfor -%}
     {%- endif -%}

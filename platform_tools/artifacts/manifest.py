@@ -212,6 +212,18 @@ class Node:
         )
 
     @property
+    def physical_alias(self) -> str | None:
+        """The name of the table dbt writes: ``<alias>__candidate`` for a public model written
+        by write-audit-publish (its ``alias`` is then a view pinned to the audited version,
+        :mod:`platform_tools.wap`), else the alias."""
+        from platform_tools.wap import candidate_identifier, is_published_by_view
+
+        alias = self.alias or self.name
+        if is_published_by_view(self.resource_type, self.access, self.materialized):
+            return candidate_identifier(alias)
+        return alias
+
+    @property
     def label(self) -> str:
         """The model name with its version, as people write it (``fct_x.v2``)."""
         return f"{self.name}.v{self.version}" if self.version else self.name

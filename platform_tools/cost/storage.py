@@ -19,10 +19,11 @@ class TableStorage:
 
 
 def table_path(warehouse: Path, node: Node) -> Path | None:
-    """``<warehouse>/<schema>/<identifier>`` of a node that writes a table."""
-    if not node.has_table or not node.schema:
+    """``<warehouse>/<schema>/<identifier>`` of a node that writes a table (a public model's
+    candidate, which holds every version of it, write-audit-publish)."""
+    if not node.has_table or not node.schema or not node.physical_alias:
         return None
-    return warehouse / node.schema / (node.alias or node.name)
+    return warehouse / node.schema / node.physical_alias
 
 
 def read_table_storage(path: Path) -> TableStorage | None:

@@ -325,7 +325,9 @@ def relation_written_twice(ctx: RuleContext) -> Iterator[Hit]:
 
     Rationale: one table, one writer. Two models (or a model and a seed/snapshot) with the
     same schema and alias overwrite each other's data, whichever runs last wins (GridUnion
-    incident 2: an analytics notebook overwrote a silver table three pipelines read).
+    incident 2: an analytics notebook overwrote a silver table three pipelines read). A public
+    model written by write-audit-publish writes its view ``<alias>`` and its table
+    ``<alias>__candidate``; both names count.
 
     Example::
 
@@ -338,8 +340,9 @@ def relation_written_twice(ctx: RuleContext) -> Iterator[Hit]:
     for node in ctx.manifest.buildable():
         if node.materialized == "ephemeral" or not node.alias:
             continue
-        key = ((node.database or "").lower(), (node.schema or "").lower(), node.alias.lower())
-        writers[key].append(node)
+        names = {node.alias.lower(), (node.physical_alias or node.alias).lower()}
+        for name in names:  # a public model also writes its candidate (write-audit-publish)
+            writers[((node.database or "").lower(), (node.schema or "").lower(), name)].append(node)
     for (_, schema, alias), nodes in sorted(writers.items()):
         if len(nodes) < 2:
             continue

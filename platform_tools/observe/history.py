@@ -423,7 +423,7 @@ def _rows_written(result: NodeResult, manifest: Manifest, warehouse: Path) -> in
     begin, end = _epoch_ms(result.started_at), _epoch_ms(result.completed_at)
     if begin is None or end is None:
         return None
-    log_dir = warehouse / node.schema / (node.alias or node.name) / "_delta_log"
+    log_dir = warehouse / node.schema / (node.physical_alias or node.name) / "_delta_log"
     return rows_written_between(log_dir, begin - CLOCK_SLACK_MS, end + CLOCK_SLACK_MS)
 
 

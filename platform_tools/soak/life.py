@@ -18,7 +18,7 @@ from typing import Any
 
 from platform_tools.engine import server
 from platform_tools.engine.config import EngineConfig
-from platform_tools.soak.reconcile import public_tables, reconcile
+from platform_tools.soak.reconcile import open_table, public_tables, reconcile
 
 SOAK_DIR = "_soak"
 DAYS_LOG = "days.jsonl"
@@ -59,8 +59,6 @@ def free_port() -> int:
 
 def table_digests(lakehouse: Path, manifest_path: Path) -> dict[str, str]:
     """A digest of every public table's rows (order-free), the recorded-at columns left out."""
-    from deltalake import DeltaTable
-
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     recorded = {
         (node["schema"], node["alias"]): {
@@ -71,10 +69,10 @@ def table_digests(lakehouse: Path, manifest_path: Path) -> dict[str, str]:
     }
     digests = {}
     for schema, table in public_tables(manifest):
-        path = lakehouse / "warehouse" / schema / table
-        if not (path / "_delta_log").is_dir():
+        delta = open_table(lakehouse / "warehouse", schema, table)
+        if delta is None:
             continue
-        data = DeltaTable(str(path)).to_pyarrow_table()
+        data = delta.to_pyarrow_table()
         keep = sorted(c for c in data.column_names if c not in recorded[(schema, table)])
         rows = sorted(
             repr(row) for row in zip(*(data.column(c).to_pylist() for c in keep), strict=True)

@@ -12,7 +12,9 @@ Compared exactly, for every landed day:
   ``metering_bronze.brz_landing__quarantined_files`` against ``corrupt_files``;
 * duplicates: no public table holds the same row twice.
 
-Tables are read with ``deltalake`` from ``<lakehouse>/warehouse/<schema>/<table>``.
+Tables are read with ``deltalake`` as SQL readers see them: a public model at the version its
+view is pinned to (write-audit-publish, :mod:`platform_tools.wap`), other tables at their
+newest version.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from platform_tools.landing.faults import REASON_PRECEDENCE
 from platform_tools.landing.generator import BILLING_TRUTH_FILE
 from platform_tools.landing.truth import TRUTH_DIR
+from platform_tools.wap import reader_source
 
 REGION_DAILY = ("metering_gold", "fct_region_daily_consumption")
 INVOICE_LINES = ("billing_gold", "fct_invoice_lines")
@@ -58,15 +61,22 @@ class Reconciliation:
         return " | ".join(parts)
 
 
+def open_table(warehouse: Path, schema: str, table: str) -> Any:
+    """The ``deltalake`` table SQL readers of ``schema.table`` get (a public model: its
+    last published version, write-audit-publish), or None when there is none."""
+    from deltalake import DeltaTable
+
+    path, version = reader_source(warehouse, schema, table)
+    if not (path / "_delta_log").is_dir():
+        return None
+    return DeltaTable(str(path), version=version)
+
+
 def read_table(
     warehouse: Path, schema: str, table: str, columns: list[str]
 ) -> list[dict[str, Any]]:
-    from deltalake import DeltaTable
-
-    path = warehouse / schema / table
-    if not (path / "_delta_log").is_dir():
-        return []
-    return DeltaTable(str(path)).to_pyarrow_table(columns=columns).to_pylist()
+    delta = open_table(warehouse, schema, table)
+    return [] if delta is None else delta.to_pyarrow_table(columns=columns).to_pylist()
 
 
 def truth_days(landing: Path) -> dict[str, dict[str, Any]]:
@@ -152,14 +162,12 @@ def public_tables(manifest: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def duplicate_rows(warehouse: Path, tables: list[tuple[str, str]]) -> list[str]:
-    from deltalake import DeltaTable
-
     found = []
     for schema, table in tables:
-        path = warehouse / schema / table
-        if not (path / "_delta_log").is_dir():
+        delta = open_table(warehouse, schema, table)
+        if delta is None:
             continue
-        data = DeltaTable(str(path)).to_pyarrow_table()
+        data = delta.to_pyarrow_table()
         rows = Counter(zip(*(data.column(c).to_pylist() for c in data.column_names), strict=True))
         twice = sum(n - 1 for n in rows.values() if n > 1)
         if twice:

@@ -24,7 +24,7 @@ from deltalake import DeltaTable
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
 from platform_tools.hub.service import read_batches
-from tests.helpers import BIN, REPO, assert_ok, engine_env, free_port, platform_tools
+from tests.helpers import BIN, REPO, assert_ok, delta_source, engine_env, free_port, platform_tools
 
 pytestmark = pytest.mark.engine
 
@@ -68,8 +68,15 @@ class Served:
             hidden.rename(target)
 
     def gold_days(self) -> set[str]:
-        table = self.lakehouse / "warehouse" / "metering_gold" / "fct_region_daily_consumption"
-        rows = DeltaTable(str(table)).to_pyarrow_table(columns=["reading_date"]).to_pylist()
+        # the published version: what readers of the public model get (write-audit-publish)
+        table, version = delta_source(
+            self.lakehouse / "warehouse", "metering_gold", "fct_region_daily_consumption"
+        )
+        rows = (
+            DeltaTable(str(table), version=version)
+            .to_pyarrow_table(columns=["reading_date"])
+            .to_pylist()
+        )
         return {str(row["reading_date"]) for row in rows}
 
 

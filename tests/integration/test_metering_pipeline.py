@@ -95,7 +95,9 @@ def test_first_two_days_build_and_late_data_is_still_missing(pipeline: Pipeline)
 
 
 def test_third_day_lands_incrementally_and_matches_truth_exactly(pipeline: Pipeline) -> None:
-    meter_daily = pipeline.lakehouse / "warehouse" / "metering_gold" / "fct_meter_daily_consumption"
+    # the physical table of the public model (write-audit-publish writes its candidate)
+    gold = pipeline.lakehouse / "warehouse" / "metering_gold"
+    meter_daily = gold / "fct_meter_daily_consumption__candidate"
     version_before = DeltaTable(str(meter_daily)).version()
     pipeline.land(DAYS[2:])
     third = pipeline.dbt("build")

@@ -93,7 +93,7 @@ def test_every_public_model_is_identical_on_sail_and_on_spark(engines: dict[str,
 
 
 def test_contracts_are_delta_check_constraints_on_spark(engines: dict[str, Any]) -> None:
-    path, _ = engines["tables"]["billing_gold.fct_invoice_lines"]
+    path, _, _ = engines["tables"]["billing_gold.fct_invoice_lines"]
     configuration = DeltaTable(str(path)).metadata().configuration
     constraints = {k: v for k, v in configuration.items() if k.startswith("delta.constraints.")}
     assert (

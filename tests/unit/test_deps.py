@@ -468,3 +468,13 @@ def test_table_format(incident_report: DepsReport) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_renders_an_empty_report(fmt: str) -> None:
     assert render(checks.run(manifest_of(ManifestBuilder(project="empty"))), fmt)
+
+
+def test_a_model_named_like_a_public_models_candidate_writes_its_table_twice() -> None:
+    """A public table model also writes ``<alias>__candidate`` (write-audit-publish)."""
+    builder = gridunion()
+    clash = builder.model("fct_invoices__candidate", team="nordgrid", domain="billing",
+                          layer="gold", schema="billing_gold", meta={"upstream_domains": []})
+    result = report(builder)
+    assert ("GU006", clash) in {(f.code, f.node_id) for f in result.findings}
+    assert not [f for f in report(gridunion()).findings if f.code == "GU006"]
