@@ -77,7 +77,7 @@ def register(subparsers: Any) -> None:
             "meters, customers, contracts and tariffs, with duplicates, corrected re-sends, "
             "late arrivals, negative, implausible, unknown-meter, unparsable, too-late and "
             "future-dated readings, the DST fall-back hour and a schema drift; weekly full "
-            "exports, price changes, retroactive price corrections, contract starts and "
+            "exports, price changes, retroactive price and reading corrections, contract starts and "
             "ends, corrupt, late, backfilled and re-delivered files every ten days (see "
             "docs/landing.md); plus <out>/_truth/YYYY-MM-DD.json per day and "
             "<out>/_truth/billing.json. The world is recorded in <out>/_world.json and "

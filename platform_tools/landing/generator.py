@@ -55,14 +55,17 @@ from platform_tools.landing.master import (
     CYCLE_BACKFILL,
     CYCLE_CORRUPT_FILE,
     CYCLE_LATE_MASTER_FILE,
+    CYCLE_READING_CORRECTION,
     CYCLE_REDELIVERY,
     FULL_EXPORT_EVERY_DAYS,
     LIFE_CYCLE_DAYS,
+    STREAM_CORRECTIONS,
     TARIFFS,
     MeterLayout,
     SystemMaster,
     TariffRow,
     epoch_day,
+    rng_for,
 )
 from platform_tools.landing.readings import (
     ReadingGrid,
@@ -88,6 +91,8 @@ LATE_MASTER_SYSTEM, LATE_MASTER_ENTITY = "electra", "customers"
 BACKFILL_SYSTEM: Final[str] = "nordgrid"
 REDELIVERY_SYSTEM: Final[str] = "dutchgrid"
 DELIVERY_DELAY_DAYS: Final[int] = 2
+CORRECTED_READINGS: Final[int] = 2
+"""Per system, how many readings a correction day re-sends for the day two days earlier."""
 """How many days after its own day a late master file or a backfilled readings file lands
 (a re-delivered copy lands one day after the original)."""
 TRUTH_REWRITE_DAYS: Final[int] = MAX_LATE_DAYS + DELIVERY_DELAY_DAYS
@@ -422,6 +427,9 @@ class _Run:
                 )
                 for delay, late_rows in faulted.late.items():
                     pending[i + delay][spec.name].append(late_rows)
+                corrections = self.corrections(spec, i, faulted.own)
+                if corrections is not None:
+                    pending[i + DELIVERY_DELAY_DAYS][spec.name].append(corrections)
                 landed = ReadingRows.concat([faulted.own, *pending[i].pop(spec.name, [])])
                 folder = partition(spec.name, "readings", day)
                 name = DIALECTS[spec.name].file_name("readings", day.isoformat(), False)
@@ -434,6 +442,41 @@ class _Run:
         for _index, truth in sorted(self.truths.items()):
             self.writer.write(f"{TRUTH_DIR}/{truth_file_name(truth.ingest_date)}", truth.encode())
         self.writer.write(f"{TRUTH_DIR}/{BILLING_TRUTH_FILE}", self.billing_truth())
+
+    def corrections(self, spec: SystemSpec, i: int, own: ReadingRows) -> ReadingRows | None:
+        """A reading corrected after its day was billed: on a correction day the source
+        re-sends a few valid readings of two days earlier with another value and a later
+        send time, in that day's readings file. Once the correction has landed, the original
+        row (in its own day's file) is ``superseded`` (its label changes in place)."""
+        if cycle_of(i + DELIVERY_DELAY_DAYS) != CYCLE_READING_CORRECTION:
+            return None
+        day_start = epoch_day(self.day(i)) * 86_400
+        candidates = np.flatnonzero(
+            (own.label == VALID)
+            & (own.interval_start >= day_start)
+            & (own.interval_start < day_start + 86_400)
+        )
+        if not len(candidates):
+            return None
+        rng = rng_for(self.world.seed, STREAM_CORRECTIONS, spec.index, i)
+        chosen = np.sort(
+            rng.choice(candidates, size=min(CORRECTED_READINGS, len(candidates)), replace=False)
+        )
+        original = own.take(chosen)
+        corrected = ReadingRows(
+            original.code,
+            original.meter_idx,
+            original.interval_start,
+            original.value_wh + rng.integers(100, 1001, size=len(chosen)),
+            day_start
+            + DELIVERY_DELAY_DAYS * 86_400
+            + rng.integers(3600, 20 * 3600, size=len(chosen)),
+            original.label,
+            original.variant,
+        )
+        if i + DELIVERY_DELAY_DAYS < self.horizon:  # landed: the original lost
+            own.label[chosen] = LABEL["superseded"]
+        return corrected
 
     def billing_truth(self) -> bytes:
         """Invoice amounts per country and billing period over every landed day, at the

@@ -541,7 +541,7 @@ def test_a_later_full_export_is_authoritative_and_every_day_is_priced_once(
     domains: Domains,
 ) -> None:
     # The same world exported again from a later day (issue 12's day-4 reproduction): the new
-    # full price lists date each system's price change on that day, so the validity rows the
+    # full price lists date each system's price change on its next day, so the validity rows the
     # earlier exports (and the correction above) held from 2024-10-27 are absent from them.
     assert_ok(
         platform_tools(
@@ -578,7 +578,7 @@ def test_a_later_full_export_is_authoritative_and_every_day_is_priced_once(
         if r["dbt_valid_to"] is None
     }
     assert "DE-HH-BASIS|2024-10-27" not in current  # absent from the new export: closed
-    assert f"DE-HH-BASIS|{NEW_EXPORT_DAY}" in current
+    assert "DE-HH-BASIS|2024-10-31" in current  # a new world's price change: its second day
 
     # every consumption day is either priced exactly once or kept with a reason
     lines = [

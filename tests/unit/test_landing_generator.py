@@ -716,3 +716,40 @@ def test_cli_generate_continue_needs_a_world(
 ) -> None:
     assert main(["landing", "generate", "--continue", "--out", str(tmp_path)]) == ExitCode.USAGE
     assert "holds no world" in capsys.readouterr().err
+
+
+def test_the_truth_of_a_life_matches_an_independent_recomputation(life: Path) -> None:
+    # every readings file of the ten days (late, backfilled and corrected readings included;
+    # the re-delivered copy only adds losers) classified independently of the generator
+    days = [_life_day(i) for i in range(10)]
+    rows = [r for day in days for system in EXT for r in parse_readings(life, system, day)]
+    winners, rejected = classify(rows)
+    regions = {
+        ean: region for system in EXT for ean, region in load_meter_master(life, system).values()
+    }
+    by_region: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in winners:
+        assert row.ean is not None and row.interval is not None and row.wh is not None
+        by_region[row.interval.date().isoformat()][regions[row.ean]] += row.wh
+    for day in days:
+        truth = json.loads((life / "_truth" / f"{day}.json").read_text())
+        expected = {region: round(by_region[day][region] / 1000, 3) for region in ALL_REGIONS}
+        assert truth["consumption_kwh_by_region"] == expected, day
+    # the readings of day 7 that day 9 corrected: superseded in their own batch
+    superseded_7 = sum(
+        1 for row, reason in rejected
+        if reason == "superseded" and row.landed.isoformat() == days[7]
+    )
+    truth_7 = json.loads((life / "_truth" / f"{days[7]}.json").read_text())
+    assert truth_7["faults_by_reason"]["superseded"] == superseded_7
+    corrected = [
+        r for r in winners
+        if r.landed.isoformat() == days[9] and r.interval is not None
+        and r.interval.date().isoformat() == days[7]
+    ]
+    replaced = {
+        (row.ean, row.interval) for row, reason in rejected
+        if reason == "superseded" and row.landed.isoformat() == days[7]
+    }
+    # two readings per system corrected two days later, each replacing its day-7 original
+    assert len([r for r in corrected if (r.ean, r.interval) in replaced]) == 2 * len(EXT)
