@@ -14,7 +14,8 @@ luxpower   LU      CSV ``;``, header, UTF-8      German-ish names, ``dd.mm.yyyy`
 ========== ======= ============================= =========================================
 
 Master-data files carry a change marker column (:data:`CHANGE_FIELDS`) with
-:data:`CHANGE_INITIAL` (full export), :data:`CHANGE_UPSERT` or :data:`CHANGE_DELETE`.
+:data:`CHANGE_INITIAL` (full export), :data:`CHANGE_UPSERT`, :data:`CHANGE_DELETE` or (customers
+only) :data:`CHANGE_ERASE`.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ CHANGE_FIELDS: Final[dict[str, str]] = {
 CHANGE_INITIAL: Final[str] = "I"
 CHANGE_UPSERT: Final[str] = "U"
 CHANGE_DELETE: Final[str] = "D"
+CHANGE_ERASE: Final[str] = "E"
+"""A customer's erasure request (GDPR art. 17): the key only, every other field empty."""
 
 MASTER_FIELDS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "nordgrid": {

@@ -261,6 +261,7 @@ def _describe_changes(master: SystemMaster, day_index: int) -> dict[str, list[st
         "customers_moved": ids(dialect.customer_ids(plan.moved_customers)),
         "customers_resegmented": ids(dialect.customer_ids(plan.segment_changed_customers)),
         "customers_deleted": ids(dialect.customer_ids(plan.deleted_customers)),
+        "customers_erased": ids(dialect.customer_ids(plan.erased_customers)),
         "customers_new": ids(dialect.customer_ids(plan.new_customers)),
         "contracts_ended": ids(dialect.contract_ids(plan.ended_contracts)),
         "contracts_started": ids(dialect.contract_ids(plan.started_contracts)),

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from platform_tools.landing.arrowtext import IntArray
 from platform_tools.landing.formats import (
     CHANGE_DELETE,
+    CHANGE_ERASE,
     CHANGE_INITIAL,
     CHANGE_UPSERT,
     DIALECTS,
@@ -50,6 +51,7 @@ STREAM_MOVES: Final[int] = 6
 # LIFE_CYCLE_DAYS world days, on the day whose index modulo the cycle is given here.
 LIFE_CYCLE_DAYS: Final[int] = 10
 CYCLE_CORRUPT_FILE: Final[int] = 1
+CYCLE_ERASURE: Final[int] = 2
 CYCLE_PRICE_CHANGE: Final[int] = 3
 CYCLE_CONTRACT_START: Final[int] = 4
 CYCLE_PRICE_CORRECTION: Final[int] = 5
@@ -136,6 +138,7 @@ class DayChanges:
     moved_customers: IntArray
     segment_changed_customers: IntArray
     deleted_customers: IntArray
+    erased_customers: IntArray
     ended_contracts: IntArray
     changed_meters: IntArray
     new_customers: IntArray
@@ -310,7 +313,8 @@ class SystemMaster:
         plan = DayChanges(
             moved_customers=np.sort(updates[:2]),
             segment_changed_customers=resegmented,
-            deleted_customers=deleted,
+            deleted_customers=deleted if cycle != CYCLE_ERASURE else _empty(),
+            erased_customers=deleted if cycle == CYCLE_ERASURE else _empty(),
             ended_contracts=deleted.copy(),  # a deleted customer's one meter
             changed_meters=meters,
             new_customers=new_customers,
@@ -462,19 +466,31 @@ class SystemMaster:
                         plan.moved_customers,
                         plan.segment_changed_customers,
                         plan.deleted_customers,
+                        plan.erased_customers,
                         plan.new_customers,
                     ]
                 )
             )
             take = pa.array(idx, pa.int64())
             deleted = set(plan.deleted_customers.tolist())
-            changes = [CHANGE_DELETE if i in deleted else CHANGE_UPSERT for i in idx.tolist()]
-            return self.customers_table(
+            erased = set(plan.erased_customers.tolist())
+            changes = [
+                CHANGE_ERASE if i in erased else CHANGE_DELETE if i in deleted else CHANGE_UPSERT
+                for i in idx.tolist()
+            ]
+            table = self.customers_table(
                 idx,
                 changes,
                 self.segment_idx[idx],
                 {k: pc.take(v, take) for k, v in self.customer_address.items()},
             )
+            # an erasure request carries the key only
+            keep = pa.array([i not in erased for i in idx.tolist()])
+            for column in ("name", "email", "street", "postal_code", "city", "iban", "segment"):
+                position = table.schema.get_field_index(column)
+                blanked = pc.if_else(keep, table.column(column), pa.scalar(None, pa.string()))
+                table = table.set_column(position, column, blanked)
+            return table
         if entity == "contracts":
             idx = np.sort(np.concatenate([plan.ended_contracts, plan.started_contracts]))
             return self.contracts_table(idx, CHANGE_UPSERT)

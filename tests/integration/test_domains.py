@@ -135,7 +135,12 @@ def current_state(
         "dutchgrid": "mutation_type",
         "luxpower": "Aenderung",
     }[system]
-    return [r for day, r in latest.values() if r[marker] != "D" and day >= last_full_export]
+    erased = {k for k, (_, r) in latest.items() if r[marker] == "E"}  # GDPR: gone entirely
+    return [
+        r
+        for k, (day, r) in latest.items()
+        if r[marker] != "D" and k not in erased and day >= last_full_export
+    ]
 
 
 def _date(text: str | None) -> date | None:
@@ -374,6 +379,32 @@ def test_customer_snapshot_records_deletes_and_segment_changes(domains: Domains)
     assert deleted_keys <= {r["customer_key"] for r in dimension if r["is_deleted"]}
     v1 = domains.rows("customers_gold", "dim_customers_v1")
     assert {r["customer_key"] for r in v1} == {r["customer_key"] for r in current}
+
+
+def test_an_erased_customer_disappears_from_every_current_table(domains: Domains) -> None:
+    # the generator's erasure request (change marker E) on the third day, one per system
+    erased = {
+        customer_key(system, customer)
+        for system, keys in domains.truth(DAYS[2])["master_changes"].items()
+        for customer in keys["customers_erased"]
+    }
+    assert len(erased) == 4
+    holders = [
+        ("customers_silver", "slv_customers"),
+        ("customers_silver", "slv_customer_history"),
+        ("customers_gold", "dim_customers_v1"),
+        ("customers_gold", "dim_customers_v2"),  # not even a closed version of its history
+        ("commercial_gold", "dim_customer_360"),
+    ]
+    for schema, table in holders:
+        keys = {r["customer_key"] for r in domains.rows(schema, table)}
+        assert keys and not erased & keys, table
+    current = {
+        r["customer_key"]
+        for r in domains.rows("customers_snapshots", "snp_customers")
+        if r["dbt_valid_to"] is None
+    }
+    assert not erased & current
 
 
 def test_contract_snapshot_closes_the_version_of_an_ended_contract(domains: Domains) -> None:

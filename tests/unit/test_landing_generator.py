@@ -668,6 +668,7 @@ def test_a_ten_day_life_holds_every_source_behaviour(life: Path, tmp_path: Path)
         assert len(changes[_life_day(5)][system]["tariff_rows_corrected"]) == 1  # retroactive
         assert changes[_life_day(4)][system]["contracts_started"]  # a move-in
         assert changes[_life_day(4)][system]["customers_new"]
+        assert len(changes[_life_day(2)][system]["customers_erased"]) == 1  # GDPR request
         assert any(changes[_life_day(i)][system]["contracts_ended"] for i in range(1, 10))
     # the electra customer change set of day 6 lands two days late, into its own partition;
     # nordgrid's readings of day 7 are backfilled two days later; dutchgrid's readings of
