@@ -214,6 +214,8 @@ def test_a_worker_killed_during_a_build_then_a_retry_leaves_the_tables_of_sail(
     code, state = _status(run)
     assert code == 1 and not state["running"]
     assert {p["name"]: p["alive"] for p in state["processes"]}["worker-1"] is False
+    thrift_log = next(p["log"] for p in state["processes"] if p["name"] == "thrift")
+    assert "worker lost" in Path(thrift_log).read_text(errors="replace")  # Spark noticed
     # failed or not, `dbt retry` runs whatever did not complete, on the surviving worker
     started = time.monotonic()
     assert_ok(_cluster_dbt(run, "retry"))
