@@ -231,6 +231,9 @@ def test_a_wrong_thrift_port_fails_in_one_line(world: dict[str, Any]) -> None:
     result = run.dbt("show", "--inline", "select 1 as one", env=env)
     assert result.returncode != 0
     assert UNREACHABLE in result.stdout and "engine up --engine spark-cluster" in result.stdout
+    # `dbt debug` loads no dbt plugin: dbt's own connection error, and a non-zero exit
+    debug = run.dbt("debug", env=env)
+    assert debug.returncode != 0 and "Could not connect to any of" in debug.stdout
 
 
 def test_down_stops_every_process_and_dbt_then_fails_in_one_line(world: dict[str, Any]) -> None:
