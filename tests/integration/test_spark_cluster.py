@@ -232,7 +232,7 @@ def test_a_wrong_thrift_port_fails_in_one_line(world: dict[str, Any]) -> None:
     assert result.returncode != 0
     assert UNREACHABLE in result.stdout and "engine up --engine spark-cluster" in result.stdout
     # `dbt debug` loads no dbt plugin: dbt's own connection error, and a non-zero exit
-    debug = run.dbt("debug", env=env)
+    debug = dbt(REPO, env, "debug", "--log-path", str(run.work / "logs"))
     assert debug.returncode != 0 and "Could not connect to any of" in debug.stdout
 
 
