@@ -545,14 +545,16 @@ class _Starter:
         return record
 
     def wait_for(self, record: ClusterProcess, ready: Any, what: str) -> None:
-        process = next(p for r, p in self.started if r is record)
+        """Poll ``ready`` until true; fail when any process started so far exits first."""
         while True:
-            if process.poll() is not None:
-                raise PlatformError(
-                    f"{ENGINE_NAME}: the {record.name} exited during start-up (exit "
-                    f"{process.returncode}: {log_tail(Path(record.log))}); see {record.log}",
-                    ExitCode.USAGE,
-                )
+            for started, process in self.started:
+                if process.poll() is not None:
+                    raise PlatformError(
+                        f"{ENGINE_NAME}: the {started.name} exited during start-up (exit "
+                        f"{process.returncode}: {log_tail(Path(started.log))}); "
+                        f"see {started.log}",
+                        ExitCode.USAGE,
+                    )
             if ready():
                 return
             if time.monotonic() > self.deadline:
@@ -605,14 +607,21 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def thrift_answers(host: str, port: int) -> bool:
-    """``SELECT 1`` through PyHive (what dbt-spark's ``thrift`` method uses)."""
+def require_pyhive() -> None:
+    """PyHive (dbt-spark's ``thrift`` method, and our readiness check) or one line."""
     try:
-        from pyhive import hive
+        import pyhive  # noqa: F401
     except ImportError:
         raise UsageError(
             "PyHive is not installed (the `cluster` extra of pyproject.toml); run `make install`"
         ) from None
+
+
+def thrift_answers(host: str, port: int) -> bool:
+    """``SELECT 1`` through PyHive (what dbt-spark's ``thrift`` method uses)."""
+    require_pyhive()
+    from pyhive import hive
+
     try:
         connection = hive.connect(host=host, port=port, username="gridunion")
         try:
@@ -660,6 +669,7 @@ def _up(settings: ClusterSettings) -> ClusterStatus:
         )
     java = java_home() / "bin" / "java"
     jars = delta_jars()
+    require_pyhive()
     home = spark_home()
     spark_jars = spark_jars_dir(home)
     class_path = classpath(spark_jars, jars)

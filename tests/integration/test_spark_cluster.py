@@ -2,8 +2,10 @@
 
 `platform-tools engine up --engine spark-cluster` starts a master, two workers and the Spark
 Thrift Server on free ports in a temporary lakehouse; dbt reaches it with dbt-spark's `thrift`
-method. One small world (two days with every fault, then an incremental third day) is built
-on Sail and on the cluster with the stock `dbt build`, and every public model must be
+method; the cluster's staged landing files are outside the lakehouse, named by a `file:` URI
+(`GRIDUNION_STAGING_DIR` / `GRIDUNION_STAGING_URI`, as shared storage would be). One small
+world (two days with every fault, then an incremental third day) is built on Sail and on the
+cluster with the stock `dbt build`, and every public model must be
 identical, row for row and column for column, read with `deltalake` (the `meta.recorded_at`
 columns left out). A worker is SIGKILLed during the third day's build: whatever that build
 did, `dbt retry` completes it and the tables equal Sail's (no duplicate, no half-written
@@ -141,6 +143,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         server.down(EngineConfig(lakehouse=sail.lakehouse, port=sail.port,
                                  session_id=DEFAULT_SESSION_ID))  # fmt: skip
     cluster = _project(work, "cluster")
+    # the staged files live outside the lakehouse, named by a URI as shared storage would be
+    shared = work / "shared-storage" / "staging"
+    cluster.env.update(GRIDUNION_STAGING_DIR=str(shared), GRIDUNION_STAGING_URI=shared.as_uri())
     started = time.monotonic()
     up = platform_tools(cluster.env, "engine", "up", *CLUSTER)
     try:
@@ -177,6 +182,9 @@ def test_every_public_model_is_identical_on_sail_and_on_the_cluster(
 ) -> None:
     run: ProjectRun = world["run"]
     run.land(DAYS)
+    shared = Path(run.env["GRIDUNION_STAGING_DIR"])
+    assert (shared / "_manifest" / "manifest.parquet").is_file()
+    assert not (run.lakehouse / "staging").exists()
     started = time.monotonic()
     assert_ok(_cluster_dbt(run, "build"))
     print(f"\ncluster build of {len(DAYS)} days: {time.monotonic() - started:.1f} s")
@@ -214,6 +222,8 @@ def test_a_worker_killed_during_a_build_then_a_retry_leaves_the_tables_of_sail(
     code, state = _status(run)
     assert code == 1 and not state["running"]
     assert {p["name"]: p["alive"] for p in state["processes"]}["worker-1"] is False
+    thrift_log = next(p["log"] for p in state["processes"] if p["name"] == "thrift")
+    assert "worker lost" in Path(thrift_log).read_text(errors="replace")  # Spark noticed
     # failed or not, `dbt retry` runs whatever did not complete, on the surviving worker
     started = time.monotonic()
     assert_ok(_cluster_dbt(run, "retry"))
@@ -229,6 +239,9 @@ def test_a_wrong_thrift_port_fails_in_one_line(world: dict[str, Any]) -> None:
     result = run.dbt("show", "--inline", "select 1 as one", env=env)
     assert result.returncode != 0
     assert UNREACHABLE in result.stdout and "engine up --engine spark-cluster" in result.stdout
+    # `dbt debug` loads no dbt plugin: dbt's own connection error, and a non-zero exit
+    debug = dbt(REPO, env, "debug", "--log-path", str(run.work / "logs"))
+    assert debug.returncode != 0 and "Could not connect to any of" in debug.stdout
 
 
 def test_down_stops_every_process_and_dbt_then_fails_in_one_line(world: dict[str, Any]) -> None:

@@ -219,3 +219,24 @@ def test_an_unreachable_thrift_server_is_one_line() -> None:
     )
     assert "\n" not in message and "localhost:1" in message
     assert "platform-tools engine up --engine spark-cluster" in message
+
+
+def test_a_process_that_exits_at_start_is_one_line_naming_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        jvm.delta_jars()
+    except ArtifactError as exc:
+        pytest.skip(exc.message)
+    java = tmp_path / "jdk" / "bin" / "java"  # a JVM that refuses to start
+    java.parent.mkdir(parents=True)
+    java.write_text("#!/bin/sh\necho 'Error: Could not create the Java Virtual Machine.'\nexit 1\n")
+    java.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
+    monkeypatch.setenv("GRIDUNION_LAKEHOUSE", str(tmp_path / "lh"))
+    assert main(["engine", "up", "--engine", "spark-cluster"]) == 2
+    err = capsys.readouterr().err.strip()
+    log = tmp_path / "lh" / "_engine" / "spark-cluster" / "master.log"
+    assert "\n" not in err and "the master exited during start-up" in err and str(log) in err
+    assert "Could not create the Java Virtual Machine" in err
+    assert not (tmp_path / "lh" / "_engine" / "spark-cluster" / "cluster.json").exists()
