@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -14,15 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from platform_tools.engine.ports import free_port as free_port  # the tests import it from here
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 FIXTURE_PROJECT = REPO / "tests" / "fixtures" / "mini_project"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def engine_env(lakehouse: Path, port: int, profiles_dir: Path | None = None) -> dict[str, str]:

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platform_tools.engine.config import EngineConfig, engine_environment
+from platform_tools.engine.ports import port_bindable, port_open
 from platform_tools.errors import PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
 
@@ -88,22 +88,6 @@ def _pid_alive(pid: int) -> bool:
     if not any(args):
         return True  # exiting: the kernel already released its command line
     return any(b"sail" in arg for arg in args)  # else the pid was recycled
-
-
-def _port_open(host: str, port: int, timeout: float = 0.2) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def _read_state(cfg: EngineConfig) -> dict[str, object]:
@@ -214,7 +198,7 @@ def _spawn(cfg: EngineConfig) -> int:
                 f"the engine exited during start-up ({_log_tail(cfg)}); see {cfg.log_file}",
                 ExitCode.USAGE,
             )
-        if _port_open(cfg.host, cfg.port):
+        if port_open(cfg.host, cfg.port):
             return process.pid
         time.sleep(0.02)
     process.kill()
@@ -237,7 +221,7 @@ def up(cfg: EngineConfig, rebuild_catalog: bool = True) -> EngineStatus:
                     f"(pid {current.pid}), not {cfg.port}; run `platform-tools engine down` first"
                 )
         else:
-            if not _port_free(cfg.host, cfg.port):
+            if not port_bindable(cfg.host, cfg.port):
                 raise UsageError(
                     f"port {cfg.port} on {cfg.host} is already in use by another process; "
                     "set GRIDUNION_ENGINE_PORT to a free port or stop that process"

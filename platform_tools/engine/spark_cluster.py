@@ -32,7 +32,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -41,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from platform_tools.engine.ports import free_port, port_bindable, port_open
 from platform_tools.errors import ArtifactError, PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
 
@@ -433,18 +433,6 @@ def spark_jars_dir(home: Path) -> Path:
     return jars
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        return sock.connect_ex((host, port)) == 0
-
-
 def pid_alive(pid: int, main_class: str) -> bool:
     """Whether ``pid`` is a live JVM running ``main_class`` (not a zombie, not recycled)."""
     with contextlib.suppress(ChildProcessError, OSError):
@@ -682,7 +670,7 @@ def _up(settings: ClusterSettings) -> ClusterStatus:
             "set GRIDUNION_LAKEHOUSE to a writable directory"
         ) from None
     thrift_port = settings.thrift_port or free_port(settings.host)
-    if not _bindable(settings.host, thrift_port):
+    if not port_bindable(settings.host, thrift_port):
         raise UsageError(
             f"port {thrift_port} on {settings.host} is already in use; unset "
             "GRIDUNION_CLUSTER_THRIFT_PORT (a free port is chosen) or stop that process"
@@ -704,16 +692,6 @@ def _up(settings: ClusterSettings) -> ClusterStatus:
     )
     settings.state_file.write_text(state.to_json())
     return status(settings)
-
-
-def _bindable(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def _start_all(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from platform_tools.engine import server
 from platform_tools.engine.config import EngineConfig
+from platform_tools.engine.ports import free_port
 from platform_tools.soak.reconcile import open_table, public_tables, reconcile
 
 SOAK_DIR = "_soak"
@@ -49,12 +49,6 @@ class DayResult:
             f"soak: day {index}/{total} {self.day}: {outcome} — build {build} in "
             f"{self.build_s:.1f} s; {detail}{rerun}"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def table_digests(lakehouse: Path, manifest_path: Path) -> dict[str, str]:
