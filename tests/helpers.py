@@ -93,6 +93,15 @@ class ProjectRun:
     env: dict[str, str]
     port: int
 
+    @classmethod
+    def beside(cls, work: Path, name: str) -> ProjectRun:
+        """A run in ``work/<name>`` on a free port, landing from ``work/landing_full``."""
+        (work / name).mkdir(parents=True, exist_ok=True)
+        (work / name / "landing_full").symlink_to(work / "landing_full")
+        port = free_port()
+        lakehouse = work / name / "lakehouse"
+        return cls(lakehouse, work / name, engine_env(lakehouse, port), port)
+
     def dbt(self, *args: str, env: Mapping[str, str] | None = None) -> Any:
         return dbt(
             REPO,

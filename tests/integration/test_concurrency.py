@@ -22,7 +22,7 @@ from deltalake import DeltaTable
 
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
-from tests.helpers import BIN, REPO, ProjectRun, assert_ok, engine_env, free_port, platform_tools
+from tests.helpers import BIN, REPO, ProjectRun, assert_ok, engine_env, platform_tools
 
 pytestmark = pytest.mark.engine
 
@@ -35,13 +35,7 @@ RECORDED_AT = {"ingested_at", "last_ingested_at", "detected_at", "staged_at"}
 
 
 def _project(work: Path, name: str) -> ProjectRun:
-    lakehouse = work / name / "lakehouse"
-    port = free_port()
-    env = engine_env(lakehouse, port)
-    run = ProjectRun(lakehouse, work / name, env, port)
-    (work / name).mkdir(parents=True, exist_ok=True)
-    (work / name / "landing_full").symlink_to(work / "landing_full")
-    return run
+    return ProjectRun.beside(work, name)
 
 
 def _stop(run: ProjectRun) -> None:

@@ -31,7 +31,6 @@ from tests.helpers import (
     assert_same_tables,
     delta_source,
     engine_env,
-    free_port,
     platform_tools,
     public_tables,
     table_contents,
@@ -45,11 +44,7 @@ SEED_ARGS = ["--meters", "40", "--seed", "13"]
 
 
 def _project(work: Path, name: str) -> ProjectRun:
-    (work / name).mkdir()
-    (work / name / "landing_full").symlink_to(work / "landing_full")
-    port = free_port()
-    lakehouse = work / name / "lakehouse"
-    return ProjectRun(lakehouse, work / name, engine_env(lakehouse, port), port)
+    return ProjectRun.beside(work, name)
 
 
 def _stop(run: ProjectRun) -> None:

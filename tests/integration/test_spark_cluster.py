@@ -72,11 +72,7 @@ def _missing_prerequisite() -> str | None:
 
 
 def _project(work: Path, name: str) -> ProjectRun:
-    (work / name).mkdir()
-    (work / name / "landing_full").symlink_to(work / "landing_full")
-    port = free_port()
-    lakehouse = work / name / "lakehouse"
-    return ProjectRun(lakehouse, work / name, engine_env(lakehouse, port), port)
+    return ProjectRun.beside(work, name)
 
 
 def _cluster_dbt(run: ProjectRun, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,6 @@ from tests.helpers import (
     assert_same_tables,
     dbt,
     engine_env,
-    free_port,
     platform_tools,
     public_tables,
     table_contents,
@@ -53,13 +52,9 @@ def _java_and_jars() -> str | None:
 
 
 def _project(work: Path, name: str, target: str) -> ProjectRun:
-    (work / name).mkdir()
-    (work / name / "landing_full").symlink_to(work / "landing_full")
-    port = free_port()
-    lakehouse = work / name / "lakehouse"
-    env = engine_env(lakehouse, port)
-    env["GRIDUNION_TARGET"] = target
-    return ProjectRun(lakehouse, work / name, env, port)
+    run = ProjectRun.beside(work, name)
+    run.env["GRIDUNION_TARGET"] = target
+    return run
 
 
 @pytest.fixture(scope="module")
