@@ -13,8 +13,9 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 3. starts the embedded engine on demand: the first connection that dbt-spark opens through
    the ``session`` method to a Spark Connect URL on this machine runs
    :func:`platform_tools.engine.ensure_running` (start if down, rebuild the catalog if the
-   session is new); under sqlfluff (or ``GRIDUNION_OFFLINE=1``) it opens an offline
-   connection instead, so linting needs no engine;
+   session is new) and asks it again when an analysis answer arrives unreadable
+   (:mod:`dbt_gridunion.connect_retry`); under sqlfluff (or ``GRIDUNION_OFFLINE=1``) it
+   opens an offline connection instead, so linting needs no engine;
 4. records the results of every ``build``/``run``/``test``/``seed``/``snapshot`` into the
    lakehouse run history at exit (``GRIDUNION_RECORD_RUNS=0`` turns it off), for
    ``platform-tools observe``;

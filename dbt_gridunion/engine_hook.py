@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from dbt_gridunion.connect_retry import install_analyze_retry
+
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _lock = threading.Lock()
 _checked: dict[str, Any] = {}  # remote URL -> the EngineConfig it was started with
@@ -287,6 +289,7 @@ def install_engine_hook() -> None:
             remote = parameters.get("spark.remote") or os.environ.get("SPARK_REMOTE", "")
             if remote:
                 ensure_engine_for(remote)
+                install_analyze_retry()
             elif parameters.get(DELTA_FLAG) == "true":
                 start_classic_spark_with_delta(parameters)
         if str(getattr(credentials, "method", "")) in {"thrift", "SparkConnectionMethod.THRIFT"}:
