@@ -32,6 +32,9 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
    the interpreter's final collection over dbt's object graph cost ~0.8 s of every command
    on these machines, and there is nothing left at exit that needs it.
 
+9. hands the PII pepper to the engine as a temporary view on every connection it opens
+   (:mod:`dbt_gridunion.pii_pepper`), so the secret is in no compiled SQL, artifact or log.
+
 It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
 """
 
@@ -43,6 +46,7 @@ import gc
 from dbt_gridunion.build_scope import install_build_scope
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
+from dbt_gridunion.pii_pepper import install_pepper_adapter_method
 from dbt_gridunion.run_history import install_run_recorder
 from dbt_gridunion.wap import install_wap
 from dbt_gridunion.writer_hook import install_writer_lock
@@ -55,5 +59,6 @@ install_run_recorder()
 install_build_scope()
 install_writer_lock()
 install_wap()
+install_pepper_adapter_method()
 
 plugins: list[type] = []

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from dbt_gridunion.connect_retry import install_analyze_retry
+from dbt_gridunion.pii_pepper import define_pepper_view
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _lock = threading.Lock()
@@ -34,8 +35,7 @@ def load_dev_pepper() -> None:
     except OSError:
         return
     if pepper:
-        os.environ["GRIDUNION_PII_PEPPER"] = pepper
-        _set_invocation_env("GRIDUNION_PII_PEPPER", pepper)
+        os.environ["GRIDUNION_PII_PEPPER"] = pepper  # read by dbt_gridunion.pii_pepper only
 
 
 def set_default_lakehouse() -> None:
@@ -159,7 +159,6 @@ def use_placeholder_pepper() -> None:
     """Offline (lint) compilation needs some pepper to render pseudonyms; never a real one."""
     if not os.environ.get("GRIDUNION_PII_PEPPER"):
         os.environ["GRIDUNION_PII_PEPPER"] = "offline-placeholder-not-a-secret"
-        _set_invocation_env("GRIDUNION_PII_PEPPER", os.environ["GRIDUNION_PII_PEPPER"])
 
 
 class _OfflineCursor:
@@ -293,8 +292,11 @@ def install_engine_hook() -> None:
             elif parameters.get(DELTA_FLAG) == "true":
                 start_classic_spark_with_delta(parameters)
         if str(getattr(credentials, "method", "")) in {"thrift", "SparkConnectionMethod.THRIFT"}:
-            return open_thrift(original_func, cls, connection)
-        return original_func(cls, connection)
+            opened = open_thrift(original_func, cls, connection)
+        else:
+            opened = original_func(cls, connection)
+        define_pepper_view(opened)
+        return opened
 
     open_with_engine._gridunion_hook = True  # type: ignore[attr-defined]
     SparkConnectionManager.open = classmethod(open_with_engine)  # type: ignore[method-assign,assignment]

@@ -59,10 +59,25 @@ def candidate_of(relation: Any) -> Any:
     return relation.incorporate(path={"identifier": wap.candidate_identifier(relation.identifier)})
 
 
+def tested_model(test: Any) -> str | None:
+    """The model a test belongs to: a generic data test's ``attached_node``, a unit test's
+    ``tested_node_unique_id``; ``None`` for a singular test (it may ref several models)."""
+    return getattr(test, "attached_node", None) or getattr(test, "tested_node_unique_id", None)
+
+
 def reads_candidate(referencing: Any, target: Any, command: str | None) -> bool:
-    """Whether ``referencing`` reads the candidate of public model ``target`` (else the view)."""
+    """Whether ``referencing`` reads the candidate of public model ``target`` (else the view).
+
+    A test reads the candidate of the model it tests (a singular test: of every model it
+    refs); another model a generic test refs (the ``to`` of ``relationships``) is read as
+    the candidate only when this build writes it, else as readers see it: an unselected
+    model's candidate may hold unaudited rows, or not exist yet in a lakehouse built before
+    write-audit-publish.
+    """
     if _value(getattr(referencing, "resource_type", "")) == "test":
-        return True
+        tested = tested_model(referencing)
+        if not tested or tested == target.unique_id:
+            return True
     if command not in WRITING_COMMANDS:
         return False
     from dbt import selected_resources
@@ -132,7 +147,7 @@ def plan(results: Any, graph: Any) -> list[dict[str, Any]]:
         if kind == "model" and node_is_wap(node):
             models.add(node.unique_id)
         elif kind in ("test", "unit_test"):
-            tested = getattr(node, "tested_node_unique_id", None)
+            tested = tested_model(node)
             parents = [tested] if tested else list(node.depends_on.nodes)
             for parent in parents:
                 raw = nodes.get(parent)

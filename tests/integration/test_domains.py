@@ -440,6 +440,21 @@ def test_pseudonyms_are_keyed_and_no_gold_table_holds_personal_data(domains: Dom
         assert not values & personal, table
 
 
+def test_the_pepper_is_in_no_compiled_model_artifact_or_log(domains: Domains) -> None:
+    written = [
+        path
+        for folder in (domains.work / "target", domains.work / "logs")
+        for path in folder.rglob("*")
+        if path.is_file()
+    ]
+    assert any(p.name == "partial_parse.msgpack" for p in written)
+    assert any(p.name == "dbt.log" for p in written)
+    compiled = domains.work / "target" / "run" / "gridunion" / "models" / "customers"
+    assert "from gridunion_pii_pepper" in (compiled / "silver" / "slv_customers.sql").read_text()
+    leaked = [str(p) for p in written if PEPPER.encode() in p.read_bytes()]
+    assert not leaked
+
+
 def test_running_a_pseudonymizing_model_without_the_pepper_fails(domains: Domains) -> None:
     env = {k: v for k, v in domains.env.items() if k != "GRIDUNION_PII_PEPPER"}
     # nor a development pepper file that the dbt plugin would load instead

@@ -257,7 +257,19 @@ def test_pii_lives_only_in_customers_silver_and_is_tagged(manifest: dict[str, An
         for n in nodes(manifest, "model", "snapshot", "seed")
         if any(is_pii(c) for c in n["columns"].values())
     }
-    assert holders == {"model.gridunion.slv_customers"}
+    systems = ("nordgrid", "electra", "dutchgrid", "luxpower")
+    bronze = {
+        f"model.gridunion.brz_{system}__{entity}"
+        for system in systems
+        for entity in ("customers", "contracts")
+    }
+    # the customers domain's landed master data and its conformed silver table, nothing else
+    assert holders == {"model.gridunion.slv_customers"} | bronze
+    for uid in holders:
+        assert manifest["nodes"][uid]["config"]["meta"].get("contains_pii") is True, uid
+    for system in systems:  # every column of a landed customer record that names a person
+        landed = manifest["nodes"][f"model.gridunion.brz_{system}__customers"]["columns"]
+        assert sum(is_pii(column) for column in landed.values()) == 8, system
     customers = manifest["nodes"]["model.gridunion.slv_customers"]
     tagged = {name for name, column in customers["columns"].items() if is_pii(column)}
     assert tagged == {
@@ -269,9 +281,11 @@ def test_pii_lives_only_in_customers_silver_and_is_tagged(manifest: dict[str, An
         "city",
         "iban",
     }
-    # the pseudonym is keyed: the macro reads the pepper, models never hash ids themselves
+    # the pseudonym is keyed: the macro reads the pepper from the engine session (never
+    # rendered), models never hash ids themselves
     macro = manifest["macros"]["macro.gridunion.pseudonymize"]["macro_sql"]
-    assert "env_var('GRIDUNION_PII_PEPPER'" in macro and "sha2(concat(" in macro
+    assert "from gridunion_pii_pepper" in macro and "sha2(concat(" in macro
+    assert "env_var(" not in macro
     for node in nodes(manifest, "model"):
         code = node["raw_code"].lower()
         assert "sha2(" not in code and "md5(" not in code, node["unique_id"]

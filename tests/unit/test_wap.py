@@ -162,3 +162,30 @@ def test_platform_tools_find_a_public_models_table_under_its_candidate_name() ->
     assert public.physical_alias == "fct_a__candidate"
     assert private.physical_alias == "slv_c"
     assert table_path(Path("/w"), public) == Path("/w/s_gold/fct_a__candidate")
+
+
+def test_a_generic_test_reads_the_candidate_of_its_model_and_others_only_when_built() -> None:
+    from types import SimpleNamespace
+
+    from dbt import selected_resources
+
+    from dbt_gridunion.wap import reads_candidate
+
+    tested = SimpleNamespace(unique_id="model.p.fct_a")
+    other = SimpleNamespace(unique_id="model.p.dim_b")
+    generic = SimpleNamespace(resource_type="test", attached_node=tested.unique_id)
+    singular = SimpleNamespace(resource_type="test", attached_node=None)
+    downstream = SimpleNamespace(resource_type="model")
+    saved = selected_resources.SELECTED_RESOURCES
+    try:
+        selected_resources.set_selected_resources({tested.unique_id})
+        assert reads_candidate(generic, tested, "test")
+        assert not reads_candidate(generic, other, "build")  # not built here: the view
+        assert not reads_candidate(generic, other, "test")
+        assert reads_candidate(singular, other, "test")
+        assert reads_candidate(downstream, tested, "build")
+        assert not reads_candidate(downstream, tested, "show")
+        selected_resources.set_selected_resources({tested.unique_id, other.unique_id})
+        assert reads_candidate(generic, other, "build")  # built in this invocation
+    finally:
+        selected_resources.set_selected_resources(saved)
