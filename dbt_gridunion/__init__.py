@@ -35,6 +35,9 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 9. hands the PII pepper to the engine as a temporary view on every connection it opens
    (:mod:`dbt_gridunion.pii_pepper`), so the secret is in no compiled SQL, artifact or log.
 
+10. stops a command whose ``GRIDUNION_*`` variables cannot be used (threads, engine port,
+    lock timeout) with one line naming the variable (:mod:`dbt_gridunion.environment`).
+
 It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
 """
 
@@ -46,12 +49,14 @@ import gc
 from dbt_gridunion.build_scope import install_build_scope
 from dbt_gridunion.domain_selector import install_domain_method
 from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
+from dbt_gridunion.environment import check_environment_for_dbt
 from dbt_gridunion.pii_pepper import install_pepper_adapter_method
 from dbt_gridunion.run_history import install_run_recorder
 from dbt_gridunion.wap import install_wap
 from dbt_gridunion.writer_hook import install_writer_lock
 
 atexit.register(gc.freeze)  # registered before the recorder, so it runs after it
+check_environment_for_dbt()
 install_domain_method()
 set_default_lakehouse()
 install_engine_hook()

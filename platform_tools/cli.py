@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -60,13 +61,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return int(ExitCode.USAGE)
     try:
-        return int(handler(args))
+        code = int(handler(args))
+        sys.stdout.flush()  # here, not at exit: a reader that went away is a broken pipe
+        return code
     except PlatformError as exc:
         print(f"platform-tools: error: {exc.message}", file=sys.stderr)
         return int(exc.exit_code)
+    except BrokenPipeError:
+        _discard_stdout()
+        return int(ExitCode.BROKEN_PIPE)
+    except OSError as exc:
+        print(f"platform-tools: error: {os_error_message(exc, args)}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     except KeyboardInterrupt:
         print("platform-tools: interrupted", file=sys.stderr)
-        return 130
+        return int(ExitCode.INTERRUPTED)
+
+
+def os_error_message(exc: OSError, args: argparse.Namespace) -> str:
+    """One line for a file the command could not read or write, naming the argument whose
+    path contains it (``--out``, ``--staging``, ...) when there is one."""
+    filename = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or exc.__class__.__name__
+    where = f"{filename}: {reason}" if filename else reason
+    argument = argument_holding(str(filename), args) if filename else None
+    command = " ".join(str(v) for v in (args.command, getattr(args, "action", None)) if v)
+    remedy = (
+        f"give {argument} a folder you can write to"
+        if argument
+        else "check the paths and the lakehouse (GRIDUNION_LAKEHOUSE) of this command"
+    )
+    return f"{command}: cannot use {where}; {remedy}"
+
+
+def argument_holding(filename: str, args: argparse.Namespace) -> str | None:
+    """The option (``--name``) whose path value is ``filename`` or one of its parents."""
+    target = os.path.abspath(filename)
+    best: tuple[int, str] | None = None
+    for name, value in vars(args).items():
+        if not isinstance(value, (str, os.PathLike)) or name in {"command", "action"}:
+            continue
+        path = os.path.abspath(os.fspath(value))
+        inside = target == path or target.startswith(path.rstrip(os.sep) + os.sep)
+        if inside and (best is None or len(path) > best[0]):
+            best = (len(path), "--" + name.replace("_", "-"))
+    return best[1] if best else None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,3 +16,7 @@ class ExitCode(IntEnum):
     """An input artifact or resource is missing, unreadable or of an unsupported version."""
     BUSY = 4
     """Another process is writing the same lakehouse and did not finish within the timeout."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+    BROKEN_PIPE = 141
+    """The reader of the output went away (``| head``); 128 + SIGPIPE, as shells report it."""

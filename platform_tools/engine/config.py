@@ -112,16 +112,7 @@ class EngineConfig:
             lakehouse = Path(raw_lakehouse).expanduser()
         else:
             lakehouse = (project_dir or find_project_dir()) / ".lakehouse"
-        raw_port = os.environ.get("GRIDUNION_ENGINE_PORT", str(DEFAULT_PORT))
-        try:
-            port = int(raw_port)
-        except ValueError:
-            raise UsageError(
-                f"GRIDUNION_ENGINE_PORT={raw_port!r} is not a port number; "
-                "set it to a free TCP port such as 50051"
-            ) from None
-        if not 1 <= port <= 65535:
-            raise UsageError(f"GRIDUNION_ENGINE_PORT={port} is out of range; use 1-65535")
+        port = port_from_env()
         session_id = os.environ.get("GRIDUNION_SESSION_ID", DEFAULT_SESSION_ID)
         return cls(lakehouse=lakehouse.resolve(), port=port, session_id=session_id)
 
@@ -160,3 +151,18 @@ class EngineConfig:
     def remote_url(self) -> str:
         """The Spark Connect URL every client of the shared session uses."""
         return f"sc://{self.host}:{self.port}/;session_id={self.session_id}"
+
+
+def port_from_env(environ: Mapping[str, str] = os.environ) -> int:
+    """``GRIDUNION_ENGINE_PORT`` (default 50051); anything but a TCP port: one line, exit 2."""
+    raw_port = environ.get("GRIDUNION_ENGINE_PORT", str(DEFAULT_PORT)).strip()
+    try:
+        port = int(raw_port)
+    except ValueError:
+        raise UsageError(
+            f"GRIDUNION_ENGINE_PORT={raw_port!r} is not a port number; "
+            "set it to a free TCP port such as 50051"
+        ) from None
+    if not 1 <= port <= 65535:
+        raise UsageError(f"GRIDUNION_ENGINE_PORT={port} is out of range; use 1-65535")
+    return port

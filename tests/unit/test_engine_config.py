@@ -26,6 +26,7 @@ from platform_tools.engine.config import (
     EngineConfig,
     engine_environment,
 )
+from platform_tools.engine.ports import free_port
 from platform_tools.errors import UsageError
 from tests.helpers import REPO
 
@@ -190,6 +191,7 @@ def test_sail_cluster_mode_is_refused_on_the_versions_known_to_give_wrong_result
         engine_environment({"SAIL_MODE": "local-cluster"})
     # through the CLI: one line, exit 2, no engine started
     monkeypatch.setenv("GRIDUNION_LAKEHOUSE", str(tmp_path))
+    monkeypatch.setenv("GRIDUNION_ENGINE_PORT", str(free_port()))  # never assume 50051 is free
     monkeypatch.setenv("SAIL_MODE", "local-cluster")
     assert main(["engine", "up"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
