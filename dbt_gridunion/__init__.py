@@ -38,6 +38,9 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 10. stops a command whose ``GRIDUNION_*`` variables cannot be used (threads, engine port,
     lock timeout) with one line naming the variable (:mod:`dbt_gridunion.environment`).
 
+11. stops a ``build``/``run`` that reads the landing zone when nothing is staged or the
+    staging manifest is unreadable, in one line (:mod:`dbt_gridunion.staging_check`).
+
 It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
 """
 
@@ -52,6 +55,7 @@ from dbt_gridunion.engine_hook import install_engine_hook, set_default_lakehouse
 from dbt_gridunion.environment import check_environment_for_dbt
 from dbt_gridunion.pii_pepper import install_pepper_adapter_method
 from dbt_gridunion.run_history import install_run_recorder
+from dbt_gridunion.staging_check import install_staging_check
 from dbt_gridunion.wap import install_wap
 from dbt_gridunion.writer_hook import install_writer_lock
 
@@ -65,5 +69,6 @@ install_build_scope()
 install_writer_lock()
 install_wap()
 install_pepper_adapter_method()
+install_staging_check()
 
 plugins: list[type] = []

@@ -52,3 +52,27 @@
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
+
+
+{#-
+    First on-run-start hook: a `build`/`run` whose selection reads the landing zone stops in
+    one line, before anything is written, when nothing is staged or the staging manifest is
+    unreadable (dbt_gridunion/staging_check.py; shared storage is not checked).
+-#}
+{% macro landing_require_staged() %}
+    {%- if execute and flags.WHICH in ('build', 'run', 'retry') and landing_is_read_by_selection() -%}
+        {%- do adapter.gridunion_check_staging(landing_staging_root()) -%}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro landing_is_read_by_selection() %}
+    {%- for unique_id in selected_resources if unique_id in graph.nodes -%}
+        {%- for parent in graph.nodes[unique_id].depends_on.nodes
+            if parent.startswith('source.' ~ project_name ~ '.landing.') -%}
+            {{ return(true) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(false) }}
+{% endmacro %}

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from platform_tools.engine import server
+from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
 from tests.helpers import BIN, REPO, assert_ok, engine_env, free_port, platform_tools, run
 
 
@@ -74,6 +76,11 @@ CASES = [
     Case("dbt-lock-timeout", ("dbt", "build"), 2, "GRIDUNION_LOCK_TIMEOUT",
          {"GRIDUNION_LOCK_TIMEOUT": "-5"}),
     Case("dbt-unknown-domain", ("dbt", "build", "--select", "domain:weather"), 2, "weather"),
+    # these two reach the engine's first hook (it starts), and stop before anything is written
+    Case("dbt-nothing-staged", ("dbt", "build", "--select", "domain:metering"), 2,
+         "nothing is staged"),
+    Case("dbt-corrupt-staging-manifest", ("dbt", "run", "--select", "brz_nordgrid__meters"), 2,
+         "manifest.parquet is unreadable", {"GRIDUNION_STAGING_DIR": "{work}/bad_staging"}),
 ]
 
 
@@ -87,15 +94,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
     assert_ok(platform_tools(env, "landing", "generate", "--days", "1", "--meters", "40"))
     (work / "a-file").write_text("not a folder\n")
     (work / "empty").mkdir()
-    yield work, env
+    (work / "bad_staging" / "_manifest").mkdir(parents=True)
+    (work / "bad_staging" / "_manifest" / "manifest.parquet").write_text("not parquet\n")
+    try:
+        yield work, env
+    finally:
+        server.down(
+            EngineConfig(
+                lakehouse=Path(env["GRIDUNION_LAKEHOUSE"]),
+                port=int(env["GRIDUNION_ENGINE_PORT"]),
+                session_id=DEFAULT_SESSION_ID,
+            )
+        )
 
 
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every data file of the lakehouse (the writer lock's own bookkeeping aside)."""
+    """Every data file of the lakehouse (the writer lock's and the engine's bookkeeping aside)."""
     return {
         str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in folder.rglob("*")
-        if p.is_file() and p.relative_to(folder).parts[0] != "_locks"
+        if p.is_file() and p.relative_to(folder).parts[0] not in {"_locks", "_engine"}
     }
 
 
@@ -104,7 +122,8 @@ def _run(case: Case, work: Path, env: dict[str, str]) -> subprocess.CompletedPro
     argv = [a.format(work=work, lakehouse=lakehouse) for a in case.argv]
     program = str(BIN / "dbt") if argv[0] == "dbt" else str(BIN / "platform-tools")
     args = argv[1:] if argv[0] == "dbt" else argv
-    return run([program, *args], cwd=REPO, env={**env, **case.env}, timeout=120)
+    extra = {k: v.format(work=work, lakehouse=lakehouse) for k, v in case.env.items()}
+    return run([program, *args], cwd=REPO, env={**env, **extra}, timeout=180)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
