@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -164,17 +164,3 @@ def peek_invocation_id(path: Path) -> str | None:
         return None
     match = _INVOCATION.search(head)
     return match.group(1).decode() if match else None
-
-
-def load_unless_recorded(
-    path: Path, manifest: Manifest, recorded: Iterable[str]
-) -> RunResults | None:
-    """The run results at ``path`` — unless the run is already in the history (``recorded``
-    invocation ids) and belongs to ``manifest``, in which case nothing needs parsing.
-    A missing file is ``None``; a mismatch with the manifest is an ArtifactError."""
-    if not path.exists():
-        return None
-    peeked = peek_invocation_id(path)
-    if peeked is not None and peeked == manifest.invocation_id and peeked in set(recorded):
-        return None
-    return load_run_results(path, manifest)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.run_results import RunResults
+from platform_tools.artifacts.runs import is_pipeline_run
 from platform_tools.cost.chargeback import UsageRun
 from platform_tools.errors import ArtifactError
 from platform_tools.observe.history import History, RunRecord
@@ -77,6 +78,8 @@ def choose_usage(
     holds runs, else ``target``. ``run_results`` is the target's run (``None`` when absent or
     already recorded).
     """
+    if run_results is not None and not is_pipeline_run(run_results):
+        run_results = None  # compile, docs generate, ls...: nothing was executed
     records: Sequence[RunRecord] = (
         runs_in_period(history, period_days) if history is not None else []
     )
@@ -100,9 +103,10 @@ def choose_usage(
         return usage, described
     if run_results is None:
         raise ArtifactError(
-            "run_results.json: not found in the target directory (or already recorded and "
-            "--compute-source target asks for it alone); run `dbt build` first or pass "
-            "--target-dir"
+            "run_results.json: no run of the pipeline in the target directory (missing, "
+            "written by a command that runs nothing, or already recorded while "
+            "--compute-source target asks for it alone); run `dbt build` first, pass "
+            "--target-dir, or use --compute-source history"
         )
     return (
         [UsageRun.from_run_results(run_results)],
