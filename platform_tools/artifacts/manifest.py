@@ -1,4 +1,4 @@
-"""``manifest.json`` (schema v12) as small frozen objects.
+"""``manifest.json`` (schema v10-v12, dbt 1.6-1.12) as small frozen objects.
 
 Only what the platform tools use is kept. Every field is optional in practice: a manifest of
 any dbt project loads, with or without groups, ``meta``, exposures, versions, unit tests,
@@ -480,7 +480,7 @@ class Manifest:
 
 
 def load_manifest(path: Path) -> Manifest:
-    """Load and check ``manifest.json`` (v12), through the parse cache for large files."""
+    """Load and check ``manifest.json`` (v10-v12), through the parse cache for large files."""
     raw = read_bytes(path, "manifest")
     return cached_parse(
         path,

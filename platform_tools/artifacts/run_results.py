@@ -1,4 +1,4 @@
-"""``run_results.json`` (schema v6) as small frozen objects."""
+"""``run_results.json`` (schema v4-v6, dbt 1.3-1.12) as small frozen objects."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def check_same_invocation(run_results: RunResults, manifest: Manifest) -> None:
 
 
 def load_run_results(path: Path, manifest: Manifest | None = None) -> RunResults:
-    """Load and check ``run_results.json`` (v6); with ``manifest``, check the invocation id."""
+    """Load and check ``run_results.json`` (v4-v6); with ``manifest``, check the invocation id."""
     raw = read_bytes(path, "run-results")
     run_results = cached_parse(
         path,

@@ -21,6 +21,7 @@ from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
     add_target_dir_argument,
+    check_target_dir,
     load_target,
     resolve_target_dir,
 )
@@ -71,8 +72,10 @@ def register(subparsers: Any) -> None:
 
 def handle_record(args: argparse.Namespace) -> ExitCode:
     lakehouse = resolve_lakehouse(args.lakehouse)
+    target_dir = resolve_target_dir(args.target_dir)
+    check_target_dir(target_dir)
     result = record_run(
-        resolve_target_dir(args.target_dir),
+        target_dir,
         resolve_history_dir(args),
         warehouse=lakehouse / "warehouse",
         strict=True,
