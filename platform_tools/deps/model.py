@@ -88,7 +88,7 @@ class BreakingChange:
             "affected_models": list(self.affected_models),
             "affected_exposures": [
                 {"unique_id": e.unique_id, "name": e.name, "label": e.label, "type": e.type,
-                 "team": e.team, "url": e.url}
+                 "team": e.team, "owner": e.owner, "url": e.url}
                 for e in self.affected_exposures
             ],
         }
@@ -122,7 +122,7 @@ class TeamDependencies:
             "downstream_teams": list(self.downstream_teams),
             "downstream_models": [labels.get(m, m) for m in self.downstream_models],
             "exposures": [
-                {"unique_id": e.unique_id, "label": e.label, "team": e.team}
+                {"unique_id": e.unique_id, "label": e.label, "team": e.team, "owner": e.owner}
                 for e in self.exposures
             ],
             "transitive_downstream_teams": list(self.transitive_downstream_teams),
