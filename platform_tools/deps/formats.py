@@ -23,6 +23,8 @@ def _headline(report: DepsReport) -> str:
     if report.baseline is not None:
         parts.append(f"{len(report.breaking_changes)} breaking change(s)")
     text = f"platform-tools deps {verdict}: " + ", ".join(parts)
+    if report.checked_models is not None:
+        text += f"; {report.checked}"
     if report.affected_teams:
         text += f"; teams affected by this change: {', '.join(report.affected_teams)}"
     return text
