@@ -59,6 +59,16 @@ class TargetRun:
     as they are (printed by the command on standard error)."""
 
 
+def _recorded_note(path: Path, invocation: str, manifest: Manifest, count: int) -> str | None:
+    """Nothing to say when the recorded run is the manifest's own; else what was used."""
+    if manifest.invocation_id is None or invocation == manifest.invocation_id:
+        return None
+    return (
+        f"{path}: from invocation {invocation} (already recorded), {manifest.path.name} from "
+        f"{manifest.invocation_id}; using {_runs(count)}"
+    )
+
+
 def _runs(count: int) -> str:
     return f"the {count} recorded run(s) of the history" if count else "no run (nothing recorded)"
 
@@ -81,12 +91,14 @@ def target_run(
     if not path.exists():
         return TargetRun(None)
     recorded = set(recorded)
+    theirs = manifest.invocation_id
     peeked = peek_invocation_id(path)
     if peeked is not None and peeked in recorded:
-        return TargetRun(None)
+        return TargetRun(None, _recorded_note(path, peeked, manifest, len(recorded)))
     run_results = load_run_results(path)
-    if run_results.invocation_id is not None and run_results.invocation_id in recorded:
-        return TargetRun(None)
+    mine = run_results.invocation_id
+    if mine is not None and mine in recorded:
+        return TargetRun(None, _recorded_note(path, mine, manifest, len(recorded)))
     if not is_pipeline_run(run_results):
         return TargetRun(None, (
             f"{path}: written by `{command_line(run_results.command)}`, which runs nothing; "
@@ -95,7 +107,6 @@ def target_run(
         ))
     if not run_results.results:
         return TargetRun(None)
-    mine, theirs = run_results.invocation_id, manifest.invocation_id
     if mine is None or theirs is None or mine == theirs:
         return TargetRun(run_results)
     mismatch = (

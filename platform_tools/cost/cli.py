@@ -104,10 +104,11 @@ def compute_report(args: argparse.Namespace, config: CostConfig) -> chargeback.C
     else:
         history = load_history(resolve_history_dir(args), within_days=config.period_days)
         chosen = target_run(rr_path, target.manifest, [r.invocation_id for r in history.runs])
-    print_note(chosen.note)
     usage, described = choose_usage(
-        config.compute_source, target.manifest, chosen.run_results, history, config.period_days
+        config.compute_source, target.manifest, chosen.run_results, history, config.period_days,
+        set_aside=chosen.note,
     )
+    print_note(chosen.note)
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
     storage = warehouse_storage(warehouse, target.manifest.buildable())
     return chargeback.run(target.manifest, config, usage, storage, compute_source=described)
