@@ -311,6 +311,24 @@ def test_build_then_ls_every_command_uses_the_history_and_says_so(
     assert (code, err) == (0, "")
 
 
+def test_an_unrecorded_run_of_another_invocation_gives_way_to_the_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    b = corpus_project()
+    earlier = write_target(tmp_path / "earlier", b.build(), build_results(b))
+    _record(capsys, earlier)
+    expected, _ = _observe(capsys, earlier, tmp_path)
+    second = reparsed(b)  # a later build that was not recorded, then `dbt ls`
+    target = write_target(tmp_path / "target", reparsed(b).build(),
+                          build_results(second, started_at="2026-01-06T06:00:00.000000Z"))
+    for command in READERS:
+        code, _, err = _run(capsys, _argv(command, target, tmp_path))
+        assert code == 0 and err.count("\n") == 1, (command, err)
+        assert second.invocation_id in err and "1 recorded run" in err, command
+    health, _ = _observe(capsys, target, tmp_path)
+    assert health["runs"] == expected["runs"]
+
+
 def test_mismatched_results_without_history_are_read_against_the_manifest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
