@@ -18,7 +18,13 @@ from platform_tools.cli import main
 from platform_tools.deps import checks
 from platform_tools.deps.breaking import breaking_changes
 from platform_tools.observe.history import load_history, record_run
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder, write_json
+from platform_tools.testing.builder import (
+    ColumnSpec,
+    ManifestBuilder,
+    catalog_dict,
+    sources_dict,
+    write_json,
+)
 from tests.unit.corpus import (
     DBTS,
     LATEST,
@@ -463,3 +469,22 @@ def test_the_headline_says_how_many_root_models_were_checked(
     _, out, _ = _run(capsys, ["deps", "--target-dir", str(target), "--format", "json"])
     assert json.loads(out)["summary"]["checked_models"] == root_models
     assert code in (0, 1)
+
+
+@pytest.mark.parametrize(("file", "key", "command"), [
+    ("catalog.json", "nodes", "deps"),
+    ("sources.json", "results", "observe"),
+])
+def test_wrongly_typed_optional_artifacts_exit_3_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, key: str, command: str
+) -> None:
+    b = corpus_project()
+    manifest = b.build()
+    target = write_target(tmp_path / "target", manifest)
+    data = (catalog_dict(b.invocation_id, {}, manifest) if file == "catalog.json"
+            else sources_dict(b.invocation_id, {}))
+    data[key] = None
+    write_json(target / file, data)
+    code, _, err = _run(capsys, _argv(command, target, tmp_path))
+    assert code == 3 and err.count("\n") == 1
+    assert str(target / file) in err and f"'{key}' is null" in err
