@@ -251,6 +251,15 @@ def test_a_command_that_runs_nothing_is_not_counted_by_any_command(
     for command in ("report", "catalog"):
         code, _, err = _run(capsys, _argv(command, target, tmp_path))
         assert code == 0 and "runs nothing" in err
+    # the catalog page reads as if there were no run results at all
+    bare = write_target(tmp_path / "bare", b.build())
+    pages = []
+    for folder in (target, bare):
+        code, _, _ = _run(capsys, ["catalog", "--target-dir", str(folder), "--out",
+                                   str(tmp_path / f"cat-{folder.name}"), "--now",
+                                   "2026-01-05T12:00:00Z"])
+        pages.append((tmp_path / f"cat-{folder.name}" / "catalog.md").read_text())
+    assert code == 0 and pages[0] == pages[1]
     report = json.loads((tmp_path / "out-report" / "report.json").read_text())
     assert report["observe"]["runs"]["count"] == 0
     assert report["cost"] is None and "no run of the pipeline" in report["cost_error"]
