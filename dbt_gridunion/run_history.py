@@ -1,7 +1,8 @@
 """Record every dbt command's results into the lakehouse run history, automatically.
 
-At exit of a ``dbt build | run | test | seed | snapshot`` process (after dbt has written
-``run_results.json``, also for a failed run) the results are stored under
+At exit of a ``dbt build | run | test | seed | snapshot | retry`` process — the commands
+:mod:`platform_tools.artifacts.runs` counts as runs of the pipeline — after dbt has written
+``run_results.json`` (also for a failed run), the results are stored under
 ``<lakehouse>/_history/runs/<invocation_id>/`` by :func:`platform_tools.observe.history.record_run`,
 which never raises, prints nothing on success and ignores an invocation it already holds.
 """
@@ -12,7 +13,6 @@ import atexit
 import os
 from pathlib import Path
 
-RECORDED_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
 _registered = False
 
 
@@ -23,7 +23,9 @@ def _target_dir() -> Path | None:
         flags = get_flags()
     except Exception:
         return None
-    if getattr(flags, "WHICH", None) not in RECORDED_COMMANDS:
+    from platform_tools.artifacts.runs import PIPELINE_COMMANDS
+
+    if getattr(flags, "WHICH", None) not in PIPELINE_COMMANDS:
         return None
     project_dir = Path(getattr(flags, "PROJECT_DIR", None) or os.getcwd())
     target_path = getattr(flags, "TARGET_PATH", None) or os.environ.get("DBT_TARGET_PATH")

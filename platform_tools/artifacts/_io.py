@@ -4,22 +4,46 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from platform_tools.errors import ArtifactError
 
 SCHEMA_PREFIX = "https://schemas.getdbt.com/dbt/"
 
-# artifact kind -> the schema versions this package reads
+# artifact kind -> the schema versions this package reads, oldest first
 SUPPORTED_VERSIONS: dict[str, tuple[str, ...]] = {
-    "manifest": ("v12",),
-    "run-results": ("v6",),
+    "manifest": ("v10", "v11", "v12"),
+    "run-results": ("v4", "v5", "v6"),
     "sources": ("v3",),
     "catalog": ("v1",),
 }
+# artifact kind -> the dbt versions that write the supported schema versions
+DBT_VERSIONS: dict[str, str] = {
+    "manifest": "dbt 1.6-1.12",  # v10 1.6, v11 1.7, v12 1.8-1.12
+    "run-results": "dbt 1.3-1.12",  # v4 1.3-1.6, v5 1.7, v6 1.8-1.12
+    "sources": "dbt 1.3-1.12",
+    "catalog": "dbt 1.3-1.12",
+}
+
+# The top-level keys a command reads, per kind: (key, JSON type, required, type of each item
+# or None). An optional one may be missing or null (older schemas lack ``unit_tests``, dbt
+# writes ``"disabled": null``); one that is there must have the right type, as must its items.
+_SHAPE: dict[str, tuple[tuple[str, type, bool, type | None], ...]] = {
+    "manifest": (
+        ("nodes", dict, True, dict), ("sources", dict, False, dict),
+        ("exposures", dict, False, dict), ("groups", dict, False, dict),
+        ("disabled", dict, False, list), ("unit_tests", dict, False, dict),
+        ("semantic_models", dict, False, dict), ("metrics", dict, False, dict),
+    ),
+    "run-results": (("results", list, True, dict), ("args", dict, False, None)),
+    "sources": (("results", list, True, dict),),
+    "catalog": (("nodes", dict, True, dict), ("sources", dict, False, dict)),
+}
+_JSON_TYPE = {dict: "an object", list: "an array", str: "a string", int: "a number",
+              float: "a number", bool: "a boolean", type(None): "null"}
 
 _REGENERATE = {
     "manifest": "run `dbt parse` or `dbt build`",
@@ -88,12 +112,51 @@ def parse_artifact(path: Path, raw: bytes, kind: str) -> dict[str, Any]:
     version = str(data["metadata"].get("dbt_schema_version") or "")
     expected = [f"{SCHEMA_PREFIX}{kind}/{v}.json" for v in SUPPORTED_VERSIONS[kind]]
     if version not in expected:
-        readable = ", ".join(f"{kind} {v}" for v in SUPPORTED_VERSIONS[kind])
         raise ArtifactError(
             f"{path}: unsupported dbt_schema_version {version or '(missing)'!r}; "
-            f"platform-tools reads {readable} (dbt 1.8-1.11), {hint} with a supported dbt"
+            f"platform-tools reads {supported_range(kind)}, {hint} with a supported dbt"
         )
+    check_shape(path, data, kind)
     return data
+
+
+def supported_range(kind: str) -> str:
+    """``manifest v10-v12 (dbt 1.6-1.12)``: the schema versions read, for messages."""
+    versions = SUPPORTED_VERSIONS[kind]
+    span = versions[0] if len(versions) == 1 else f"{versions[0]}-{versions[-1]}"
+    return f"{kind} {span} ({DBT_VERSIONS[kind]})"
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPE.get(type(value), type(value).__name__)
+
+
+def check_shape(path: Path, data: dict[str, Any], kind: str) -> None:
+    """Raise :class:`ArtifactError` when a collection the tools read has the wrong JSON
+    type (``"nodes": null``, results that are not objects...): one line naming the key."""
+    hint = _REGENERATE[kind]
+    for key, expected, required, item_type in _SHAPE[kind]:
+        value = data.get(key)
+        if value is None and not required:
+            continue
+        if not isinstance(value, expected):
+            found = "missing" if key not in data else _json_type(value)
+            raise ArtifactError(
+                f"{path}: '{key}' is {found}, expected {_JSON_TYPE[expected]}; it is not a "
+                f"well-formed dbt {kind} artifact, {hint} again"
+            )
+        if item_type is None:
+            continue
+        items: Iterable[tuple[Any, Any]] = (
+            value.items() if isinstance(value, dict) else enumerate(cast("list[Any]", value))
+        )
+        for name, item in items:
+            if not isinstance(item, item_type):
+                raise ArtifactError(
+                    f"{path}: '{key}' entry {str(name)[:120]!r} is {_json_type(item)}, expected "
+                    f"{_JSON_TYPE[item_type]}; it is not a well-formed dbt {kind} artifact, "
+                    f"{hint} again"
+                )
 
 
 def as_dict(value: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from platform_tools.artifacts._io import paused_gc
 
 CACHE_DIR = ".platform_tools_cache"
 NO_CACHE_ENV = "PLATFORM_TOOLS_NO_CACHE"
-FORMAT = 2
+FORMAT = 3  # 3: Exposure.group
 MIN_SIZE = 1_000_000  # smaller files parse faster than the cache is checked
 
 T = TypeVar("T")

@@ -51,6 +51,12 @@ def write_output(text: str, output: Path | None) -> None:
             from None
 
 
+def print_note(note: str | None) -> None:
+    """One line on standard error saying what a command used instead of what it was given."""
+    if note:
+        print(f"platform-tools: note: {note}", file=sys.stderr)
+
+
 def add_lakehouse_arguments(parser: argparse.ArgumentParser) -> None:
     """``--lakehouse`` and ``--history-dir``."""
     parser.add_argument(

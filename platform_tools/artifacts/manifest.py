@@ -1,4 +1,4 @@
-"""``manifest.json`` (schema v12) as small frozen objects.
+"""``manifest.json`` (schema v10-v12, dbt 1.6-1.12) as small frozen objects.
 
 Only what the platform tools use is kept. Every field is optional in practice: a manifest of
 any dbt project loads, with or without groups, ``meta``, exposures, versions, unit tests,
@@ -303,12 +303,15 @@ class Exposure:
     owner_name: str | None
     owner_email: str | None
     original_file_path: str
+    group: str | None
+    """The dbt group of the exposure (``config.group``, or ``group`` where dbt writes it)."""
     meta: Mapping[str, Any]
     depends_on: tuple[str, ...]
 
     @classmethod
     def from_node(cls, raw: Mapping[str, Any]) -> Exposure:
         owner = as_dict(raw.get("owner"))
+        config = as_dict(raw.get("config"))
         name = str(raw.get("name") or raw["unique_id"])
         return cls(
             unique_id=str(raw["unique_id"]),
@@ -320,6 +323,7 @@ class Exposure:
             owner_name=as_str(owner.get("name")),
             owner_email=as_str(owner.get("email")),
             original_file_path=str(raw.get("original_file_path") or ""),
+            group=as_str(config.get("group")) or as_str(raw.get("group")),
             meta=merged_meta(raw),
             depends_on=tuple(
                 str(n) for n in as_list(as_dict(raw.get("depends_on")).get("nodes"))
@@ -332,12 +336,19 @@ class Exposure:
 
     @property
     def declared_team(self) -> str | None:
-        """``meta.group``, ``meta.team`` or ``meta.owner``, when the exposure names its team."""
+        """The team the exposure names: its dbt group (``config.group``), else
+        ``meta.group``, else ``meta.team``. ``owner.name`` and ``meta.owner`` are people
+        (a contact), never a team."""
         return (
-            as_str(self.meta.get("group"))
+            self.group
+            or as_str(self.meta.get("group"))
             or as_str(self.meta.get("team"))
-            or owner_team(self.meta.get("owner"))
         )
+
+    @property
+    def owner_person(self) -> str | None:
+        """Who to contact about the exposure: ``owner.name``, else ``owner.email``."""
+        return self.owner_name or self.owner_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,7 +491,7 @@ class Manifest:
 
 
 def load_manifest(path: Path) -> Manifest:
-    """Load and check ``manifest.json`` (v12), through the parse cache for large files."""
+    """Load and check ``manifest.json`` (v10-v12), through the parse cache for large files."""
     raw = read_bytes(path, "manifest")
     return cached_parse(
         path,

@@ -25,10 +25,16 @@ class ExposureRef:
     type: str
     team: str | None
     url: str | None
+    owner: str | None = None
+    """The person to contact (``owner.name`` or ``owner.email``): never a team."""
 
     def describe(self) -> str:
-        owner = f" ({self.team})" if self.team else ""
-        return f"{self.label}{owner}"
+        """``label (team)``; without a team ``label (unowned; owner <person>)``."""
+        if self.team:
+            return f"{self.label} ({self.team})"
+        if self.owner:
+            return f"{self.label} (unowned; owner {self.owner})"
+        return f"{self.label} (unowned)"
 
 
 class Ownership:
@@ -60,9 +66,14 @@ class Ownership:
                 type=exposure.type,
                 team=team,
                 url=exposure.url,
+                owner=exposure.owner_person,
             )
 
     def _exposure_team(self, exposure: Exposure, email_team: Mapping[str, str]) -> str | None:
+        """What dbt says: the exposure's group (``config.group``, ``meta.group``,
+        ``meta.team``), else the team owning its ``meta.domain``, else the dbt group whose
+        owner email is the exposure owner's; else unowned (``None``). A person's name
+        (``owner.name``) is a contact, never a team."""
         declared = exposure.declared_team
         if declared:
             return declared
@@ -70,7 +81,7 @@ class Ownership:
             return self.domain_team[exposure.domain]
         if exposure.owner_email and exposure.owner_email.lower() in email_team:
             return email_team[exposure.owner_email.lower()]
-        return exposure.owner_name
+        return None
 
     # lookups ---------------------------------------------------------------------------
     def node(self, unique_id: str) -> Node | None:

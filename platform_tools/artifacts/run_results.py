@@ -1,9 +1,9 @@
-"""``run_results.json`` (schema v6) as small frozen objects."""
+"""``run_results.json`` (schema v4-v6, dbt 1.3-1.12) as small frozen objects."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def check_same_invocation(run_results: RunResults, manifest: Manifest) -> None:
 
 
 def load_run_results(path: Path, manifest: Manifest | None = None) -> RunResults:
-    """Load and check ``run_results.json`` (v6); with ``manifest``, check the invocation id."""
+    """Load and check ``run_results.json`` (v4-v6); with ``manifest``, check the invocation id."""
     raw = read_bytes(path, "run-results")
     run_results = cached_parse(
         path,
@@ -164,17 +164,3 @@ def peek_invocation_id(path: Path) -> str | None:
         return None
     match = _INVOCATION.search(head)
     return match.group(1).decode() if match else None
-
-
-def load_unless_recorded(
-    path: Path, manifest: Manifest, recorded: Iterable[str]
-) -> RunResults | None:
-    """The run results at ``path`` — unless the run is already in the history (``recorded``
-    invocation ids) and belongs to ``manifest``, in which case nothing needs parsing.
-    A missing file is ``None``; a mismatch with the manifest is an ArtifactError."""
-    if not path.exists():
-        return None
-    peeked = peek_invocation_id(path)
-    if peeked is not None and peeked == manifest.invocation_id and peeked in set(recorded):
-        return None
-    return load_run_results(path, manifest)

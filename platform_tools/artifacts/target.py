@@ -53,6 +53,21 @@ def resolve_target_dir(value: Path | None) -> Path:
     return Path(os.environ.get(TARGET_DIR_ENV) or DEFAULT_TARGET_DIR)
 
 
+def check_target_dir(target_dir: Path) -> None:
+    """Raise :class:`ArtifactError` unless ``target_dir`` is a directory (one line saying
+    what it is instead: missing, or a file such as ``manifest.json`` itself)."""
+    if target_dir.is_dir():
+        return
+    if target_dir.exists():
+        raise ArtifactError(
+            f"{target_dir}: --target-dir is a file, not a directory; pass the directory "
+            f"holding {MANIFEST} (here {target_dir.parent})"
+        )
+    raise ArtifactError(
+        f"{target_dir}: target directory not found; run dbt first or pass --target-dir"
+    )
+
+
 @dataclass(frozen=True)
 class TargetArtifacts:
     """The artifacts of one dbt target directory, each parsed once."""
@@ -77,10 +92,7 @@ def load_target(
     ``sources.json`` and ``catalog.json`` are written by other commands and are not checked
     against it.
     """
-    if not target_dir.is_dir():
-        raise ArtifactError(
-            f"{target_dir}: target directory not found; run dbt first or pass --target-dir"
-        )
+    check_target_dir(target_dir)
     manifest = load_manifest(target_dir / MANIFEST)
 
     def wanted(name: str, need: Need) -> Path | None:

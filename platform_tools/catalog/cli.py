@@ -8,11 +8,12 @@ from typing import Any
 
 from platform_tools.artifacts.cli_common import (
     add_lakehouse_arguments,
+    print_note,
     resolve_history_dir,
     resolve_lakehouse,
     without_gc,
 )
-from platform_tools.artifacts.run_results import load_unless_recorded
+from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
@@ -22,7 +23,6 @@ from platform_tools.artifacts.target import (
     resolve_target_dir,
 )
 from platform_tools.catalog import build, render
-from platform_tools.errors import ArtifactError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.observe import health
 from platform_tools.observe.cli import parse_now
@@ -64,13 +64,11 @@ def handle(args: argparse.Namespace) -> ExitCode:
     now = parse_now(args.now)
     target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP)
     history = load_history(resolve_history_dir(args), limit=config.runs)
-    try:
-        run_results = load_unless_recorded(target.target_dir / RUN_RESULTS, target.manifest,
-                                           (r.invocation_id for r in history.runs))
-    except ArtifactError:
-        run_results = None  # results of an earlier command (e.g. after `dbt parse`): history only
+    chosen = target_run(target.target_dir / RUN_RESULTS, target.manifest,
+                        [r.invocation_id for r in history.runs])
+    print_note(chosen.note)
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
-    runs = runs_with_target(history, run_results, target.manifest, target.target_dir,
+    runs = runs_with_target(history, chosen.run_results, target.manifest, target.target_dir,
                             warehouse)[-config.runs:]
     report = health.run(target.manifest, runs, config, sources=target.sources, now=now)
     catalog = build.build(target.manifest, report if runs else None, today=now.date())

@@ -10,16 +10,13 @@ from typing import Any
 from platform_tools.artifacts.cli_common import (
     add_common_arguments,
     add_lakehouse_arguments,
+    print_note,
     resolve_history_dir,
     resolve_lakehouse,
     without_gc,
     write_output,
 )
-from platform_tools.artifacts.run_results import (
-    RunResults,
-    load_run_results,
-    load_unless_recorded,
-)
+from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings, to_decimal
 from platform_tools.artifacts.target import RUN_RESULTS, Need, load_target, resolve_target_dir
 from platform_tools.cost import chargeback
@@ -101,17 +98,17 @@ def compute_report(args: argparse.Namespace, config: CostConfig) -> chargeback.C
     target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP,
                          sources=Need.SKIP, catalog=Need.SKIP)
     rr_path = target.target_dir / RUN_RESULTS
-    run_results: RunResults | None
     if config.compute_source == "target":
         history = None
-        run_results = load_run_results(rr_path, target.manifest)
+        chosen = target_run(rr_path, target.manifest, (), prefer_history=False)
     else:
         history = load_history(resolve_history_dir(args), within_days=config.period_days)
-        run_results = load_unless_recorded(rr_path, target.manifest,
-                                           (r.invocation_id for r in history.runs))
+        chosen = target_run(rr_path, target.manifest, [r.invocation_id for r in history.runs])
     usage, described = choose_usage(
-        config.compute_source, target.manifest, run_results, history, config.period_days
+        config.compute_source, target.manifest, chosen.run_results, history, config.period_days,
+        set_aside=chosen.note,
     )
+    print_note(chosen.note)
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
     storage = warehouse_storage(warehouse, target.manifest.buildable())
     return chargeback.run(target.manifest, config, usage, storage, compute_source=described)

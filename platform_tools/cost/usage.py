@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.run_results import RunResults
+from platform_tools.artifacts.runs import is_pipeline_run
 from platform_tools.cost.chargeback import UsageRun
 from platform_tools.errors import ArtifactError
 from platform_tools.observe.history import History, RunRecord
@@ -69,14 +70,19 @@ def choose_usage(
     run_results: RunResults | None,
     history: History | None,
     period_days: int,
+    set_aside: str | None = None,
 ) -> tuple[list[UsageRun], str]:
     """The runs to charge and a description of where they came from.
 
     ``history``: the recorded runs of the period, plus the target's run when it is not
     recorded yet; ``target``: the target's run only; ``auto``: ``history`` when the history
     holds runs, else ``target``. ``run_results`` is the target's run (``None`` when absent or
-    already recorded).
+    already recorded); ``set_aside`` says why the target's run_results were not used (see
+    :func:`platform_tools.artifacts.runs.target_run`), for the error when nothing is left.
     """
+    why = f"{set_aside}; " if set_aside else ""
+    if run_results is not None and not is_pipeline_run(run_results):
+        run_results = None  # compile, docs generate, ls...: nothing was executed
     records: Sequence[RunRecord] = (
         runs_in_period(history, period_days) if history is not None else []
     )
@@ -84,7 +90,7 @@ def choose_usage(
         if not records and run_results is None:
             where = history.history_dir if history is not None else "the history directory"
             raise ArtifactError(
-                f"{where}: no recorded runs; run `platform-tools observe record` after dbt "
+                f"{why}{where}: no recorded runs; run `platform-tools observe record` after dbt "
                 "or use --compute-source target"
             )
         known: list[list[str]] = []
@@ -99,11 +105,12 @@ def choose_usage(
             described += (" plus " if described else "") + "the unrecorded run in the target"
         return usage, described
     if run_results is None:
-        raise ArtifactError(
-            "run_results.json: not found in the target directory (or already recorded and "
-            "--compute-source target asks for it alone); run `dbt build` first or pass "
-            "--target-dir"
-        )
+        raise ArtifactError(why + (
+            "run_results.json: no run of the pipeline in the target directory (missing, "
+            "written by a command that runs nothing, or already recorded while "
+            "--compute-source target asks for it alone); run `dbt build` first, pass "
+            "--target-dir, or use --compute-source history"
+        ))
     return (
         [UsageRun.from_run_results(run_results)],
         f"1 run ({run_results.path.name}, invocation {run_results.invocation_id})",

@@ -1,9 +1,11 @@
 """Breaking changes between a baseline manifest (e.g. the main branch) and the current one.
 
-Codes and what they catch (for models, seeds and snapshots of the baseline):
+Codes and what they catch (for models, seeds and snapshots of the baseline's root project;
+nodes of installed packages are not compared):
 
 ``BC001`` model removed or disabled
-``BC002`` column removed (reported as *renamed* when a column of the same type appeared)
+``BC002`` column removed (reported as *renamed* when a column of the same declared type
+          appeared; with unknown types it stays *removed*)
 ``BC003`` column data type changed
 ``BC004`` contract removed (was enforced)
 ``BC005`` access narrowed (public -> protected -> private)
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Column, Manifest, Node
 from platform_tools.artifacts.ownership import ExposureRef, Ownership
 from platform_tools.deps.model import BreakingChange, Severity
+from platform_tools.deps.rules import in_root_project
 
 ACCESS_RANK = {"private": 0, "protected": 1, "public": 2}
 _TYPE_SYNONYMS = {
@@ -93,12 +96,18 @@ def compare_node(old: Node, new: Node) -> list[Change]:
 
 
 def _pair_renames(removed: list[Column], added: list[Column]) -> dict[str, str]:
-    """Pair removed and added columns of the same type, in declaration order."""
+    """Pair removed and added columns of the same *known* type, in declaration order.
+
+    Without a declared data type on both sides nothing says the two are one column, so a
+    removed column stays *removed* (never "renamed" to an unrelated new column)."""
     pairs: dict[str, str] = {}
     free = list(added)
     for col in removed:
+        before = normalise_type(col.data_type)
+        if before is None:
+            continue
         for candidate in free:
-            if normalise_type(candidate.data_type) == normalise_type(col.data_type):
+            if normalise_type(candidate.data_type) == before:
                 pairs[col.name] = candidate.name
                 free.remove(candidate)
                 break
@@ -119,9 +128,11 @@ def _versions(manifest: Manifest, node: Node) -> list[Node]:
 
 
 def find_changes(baseline: Manifest, current: Manifest) -> Iterator[tuple[Node, list[Change]]]:
-    """Baseline nodes with their breaking changes (nodes without any are skipped)."""
+    """Baseline nodes of the root project with their breaking changes (nodes without any
+    are skipped). Nodes of installed packages are not the project's to break: a package
+    upgrade that drops one of its models is not reported."""
     for old in sorted(baseline.nodes.values(), key=lambda n: n.unique_id):
-        if old.resource_type not in BUILDABLE_TYPES:
+        if old.resource_type not in BUILDABLE_TYPES or not in_root_project(baseline, old):
             continue
         new = current.nodes.get(old.unique_id)
         if new is not None:

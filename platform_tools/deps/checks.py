@@ -193,4 +193,5 @@ def run(
         baseline=str(baseline.path) if baseline is not None else None,
         new_only=new_only,
         labels=labels,
+        checked_models=len(rules_module.root_models(manifest)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from platform_tools import __version__
 from platform_tools.deps.model import DepsReport, Finding, Severity
@@ -22,6 +23,8 @@ def _headline(report: DepsReport) -> str:
     if report.baseline is not None:
         parts.append(f"{len(report.breaking_changes)} breaking change(s)")
     text = f"platform-tools deps {verdict}: " + ", ".join(parts)
+    if report.checked_models is not None:
+        text += f"; {report.checked}"
     if report.affected_teams:
         text += f"; teams affected by this change: {', '.join(report.affected_teams)}"
     return text
@@ -281,10 +284,20 @@ def to_sarif(report: DepsReport) -> str:
     return dump_json(sarif)
 
 
+def sarif_uri(path: str | None) -> str:
+    """A file of the manifest as a SARIF URI relative to the project: ``/`` separators
+    whatever the platform dbt ran on (``models\\a.sql`` from Windows), no ``./`` prefix,
+    percent-encoded."""
+    text = (path or "dbt_project.yml").replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return quote(text or "dbt_project.yml", safe="/")
+
+
 def _location(path: str | None, node_id: str | None) -> dict[str, object]:
     location: dict[str, object] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": path or "dbt_project.yml", "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": sarif_uri(path), "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": 1},
         }
     }

@@ -88,7 +88,7 @@ class BreakingChange:
             "affected_models": list(self.affected_models),
             "affected_exposures": [
                 {"unique_id": e.unique_id, "name": e.name, "label": e.label, "type": e.type,
-                 "team": e.team, "url": e.url}
+                 "team": e.team, "owner": e.owner, "url": e.url}
                 for e in self.affected_exposures
             ],
         }
@@ -122,7 +122,7 @@ class TeamDependencies:
             "downstream_teams": list(self.downstream_teams),
             "downstream_models": [labels.get(m, m) for m in self.downstream_models],
             "exposures": [
-                {"unique_id": e.unique_id, "label": e.label, "team": e.team}
+                {"unique_id": e.unique_id, "label": e.label, "team": e.team, "owner": e.owner}
                 for e in self.exposures
             ],
             "transitive_downstream_teams": list(self.transitive_downstream_teams),
@@ -139,6 +139,14 @@ class DepsReport:
     baseline: str | None = None
     new_only: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    checked_models: int | None = None
+    """Models of the root project the rules looked at (0: all models are in packages)."""
+
+    @property
+    def checked(self) -> str:
+        """``12 models of the root project checked``."""
+        count = self.checked_models or 0
+        return f"{count} model{'' if count == 1 else 's'} of the root project checked"
 
     @property
     def gating_findings(self) -> tuple[Finding, ...]:
@@ -204,6 +212,7 @@ class DepsReport:
                 "breaking_changes": len(self.breaking_changes),
                 "affected_teams": list(self.affected_teams),
                 "failed": self.failed,
+                "checked_models": self.checked_models,
             },
             "breaking_changes": [b.as_dict() for b in self.breaking_changes],
             "findings": [f.as_dict() for f in self.findings],

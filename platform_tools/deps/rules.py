@@ -44,26 +44,16 @@ class RuleContext:
     @cached_property
     def subjects(self) -> list[Node]:
         """Enabled models of the root project, in a stable order."""
-        project = self.manifest.metadata.project_name
-        return sorted(
-            (
-                n
-                for n in self.manifest.models()
-                if project is None or n.package_name in ("", project)
-            ),
-            key=lambda n: n.unique_id,
-        )
+        return root_models(self.manifest)
 
     @cached_property
     def consumers(self) -> list[Node]:
         """Models and snapshots of the root project: the nodes that read other nodes."""
-        project = self.manifest.metadata.project_name
         return sorted(
             (
                 n
                 for n in self.manifest.nodes.values()
-                if n.resource_type in ("model", "snapshot")
-                and (project is None or n.package_name in ("", project))
+                if n.resource_type in ("model", "snapshot") and in_root_project(self.manifest, n)
             ),
             key=lambda n: n.unique_id,
         )
@@ -89,6 +79,20 @@ class RuleContext:
             parent = self.manifest.nodes.get(uid)
             if parent is not None and parent.resource_type in BUILDABLE_TYPES:
                 yield parent
+
+
+def in_root_project(manifest: Manifest, node: Node) -> bool:
+    """Whether ``node`` belongs to the project dbt ran (not to an installed package)."""
+    project = manifest.metadata.project_name
+    return project is None or node.package_name in ("", project)
+
+
+def root_models(manifest: Manifest) -> list[Node]:
+    """Enabled models of the root project, in a stable order: what the rules check."""
+    return sorted(
+        (n for n in manifest.models() if in_root_project(manifest, n)),
+        key=lambda n: n.unique_id,
+    )
 
 
 def crossing(consumer: Node, producer: Node) -> str | None:
@@ -165,10 +169,11 @@ def cross_domain_non_public_ref(ctx: RuleContext) -> Iterator[Hit]:
                 continue
             side = crossing(node, parent)
             if side:
+                team = f", team {parent.team}" if parent.team and side.startswith("domain") else ""
                 yield Hit(
                     node.unique_id,
                     f"{node.label} reads {parent.label} ({parent.access or 'no access'} "
-                    f"model of {side}, team {parent.team or 'none'}); read a public model",
+                    f"model of {side}{team}); read a public model",
                     key=parent.unique_id,
                     related=(parent.unique_id,),
                 )
@@ -348,7 +353,10 @@ def relation_written_twice(ctx: RuleContext) -> Iterator[Hit]:
             continue
         nodes.sort(key=lambda n: n.unique_id)
         owners = ", ".join(f"{n.label} (team {n.team or 'none'})" for n in nodes)
-        for node in nodes[1:]:
+        ours = [n for n in nodes if in_root_project(ctx.manifest, n)]
+        # one finding per root-project writer but the first (all of them when a package's
+        # model writes the table too); a package's own collisions are not the team's to fix
+        for node in ours if len(ours) < len(nodes) else ours[1:]:
             yield Hit(
                 node.unique_id,
                 f"{schema}.{alias} is written by {owners}",

@@ -9,17 +9,19 @@ from typing import Any
 from platform_tools.artifacts.cli_common import (
     add_common_arguments,
     add_lakehouse_arguments,
+    print_note,
     resolve_history_dir,
     resolve_lakehouse,
     without_gc,
     write_output,
 )
-from platform_tools.artifacts.run_results import load_unless_recorded
+from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
     add_target_dir_argument,
+    check_target_dir,
     load_target,
     resolve_target_dir,
 )
@@ -70,8 +72,10 @@ def register(subparsers: Any) -> None:
 
 def handle_record(args: argparse.Namespace) -> ExitCode:
     lakehouse = resolve_lakehouse(args.lakehouse)
+    target_dir = resolve_target_dir(args.target_dir)
+    check_target_dir(target_dir)
     result = record_run(
-        resolve_target_dir(args.target_dir),
+        target_dir,
         resolve_history_dir(args),
         warehouse=lakehouse / "warehouse",
         strict=True,
@@ -100,9 +104,10 @@ def handle_report(args: argparse.Namespace) -> ExitCode:
     target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP)
     lakehouse = resolve_lakehouse(args.lakehouse)
     history = load_history(resolve_history_dir(args), limit=config.runs)
-    run_results = load_unless_recorded(target.target_dir / RUN_RESULTS, target.manifest,
-                                       (r.invocation_id for r in history.runs))
-    runs = runs_with_target(history, run_results, target.manifest, target.target_dir,
+    chosen = target_run(target.target_dir / RUN_RESULTS, target.manifest,
+                        [r.invocation_id for r in history.runs])
+    print_note(chosen.note)
+    runs = runs_with_target(history, chosen.run_results, target.manifest, target.target_dir,
                             lakehouse / "warehouse")[-config.runs:]
     report = health.run(target.manifest, runs, config, sources=target.sources, now=now)
     write_output(render(report, args.format), args.output)

@@ -96,8 +96,8 @@ class Issue:
             "unique_id": self.unique_id, "name": self.label, "team": self.team,
             "domain": self.domain, "message": self.message,
             "affected_teams": list(self.affected_teams),
-            "affected_exposures": [{"unique_id": e.unique_id, "label": e.label, "team": e.team}
-                                   for e in self.affected_exposures],
+            "affected_exposures": [{"unique_id": e.unique_id, "label": e.label, "team": e.team,
+                                    "owner": e.owner} for e in self.affected_exposures],
         }
 
 

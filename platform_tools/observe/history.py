@@ -44,15 +44,20 @@ from platform_tools.artifacts.run_results import (
     check_same_invocation,
     load_run_results,
 )
+from platform_tools.artifacts.runs import (
+    PIPELINE_COMMANDS,
+    command_line,
+    is_pipeline_command,
+    is_pipeline_run,
+)
 from platform_tools.errors import ArtifactError, PlatformError
 
 RUN_SCHEMA = "platform-tools/history/run/v1"
 SUMMARY_SCHEMA = "platform-tools/history/manifest-summary/v1"
 RUN_FILE = "run.json"
 SUMMARY_FILE = "manifest_summary.json.gz"
-# dbt commands whose run_results describe executed nodes; others (docs generate, compile,
-# show, run-operation...) are not runs of the pipeline.
-RECORDED_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "retry"})
+# dbt commands whose run_results describe executed nodes (the one rule, in artifacts.runs)
+RECORDED_COMMANDS = PIPELINE_COMMANDS
 STALE_TMP_SECONDS = 24 * 3600
 CLOCK_SLACK_MS = 2000
 
@@ -123,10 +128,10 @@ def _record(
         final = history_dir / "runs" / invocation
         if final.exists():
             return RecordResult("already-recorded", invocation, final)
-        if run_results.command and run_results.command not in RECORDED_COMMANDS:
+        if not is_pipeline_run(run_results):
             return RecordResult(
                 "skipped", invocation,
-                reason=f"`dbt {run_results.command}` does not run the pipeline",
+                reason=f"`{command_line(run_results.command)}` does not run the pipeline",
             )
         if not run_results.results:
             return RecordResult("skipped", invocation, reason="run_results.json has no results")
@@ -672,7 +677,9 @@ def load_history(
         try:
             with paused_gc():
                 doc = json.loads((path / RUN_FILE).read_bytes())
-                records.append(RunRecord.from_document(doc, path))
+                record = RunRecord.from_document(doc, path)
+            if is_pipeline_command(record.command):  # recorded by hand or by older tools
+                records.append(record)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(f"{path / RUN_FILE}: {type(exc).__name__}: {exc}")
     records.sort(key=lambda r: (r.started_at or r.generated_at or "", r.invocation_id))
@@ -694,7 +701,9 @@ def runs_with_target(
 ) -> list[RunRecord]:
     """The recorded runs plus the target's run when it is not recorded yet, oldest first."""
     runs = list(history.runs)
-    if run_results is not None and run_results.results and run_results.invocation_id not in {
+    if run_results is None or not is_pipeline_run(run_results):
+        return runs
+    if run_results.results and run_results.invocation_id not in {
         r.invocation_id for r in runs
     }:
         usable = warehouse if warehouse is not None and warehouse.is_dir() else None

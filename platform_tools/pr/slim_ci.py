@@ -452,8 +452,10 @@ def to_markdown(report: SlimCiReport) -> str:
         out.append("- **Exposures downstream:**")
         for exposure in report.exposures:
             link = f" — {md_escape(exposure.url)}" if exposure.url else ""
-            out.append(f"  - {md_escape(exposure.label)} ({md_escape(exposure.type)}, owned by "
-                       f"`{exposure.team or 'unknown'}`){link}")
+            owned = (f"owned by `{exposure.team}`" if exposure.team else "unowned"
+                     + (f", owner {md_escape(exposure.owner)}" if exposure.owner else ""))
+            out.append(f"  - {md_escape(exposure.label)} ({md_escape(exposure.type)}, "
+                       f"{owned}){link}")
     else:
         out.append("- **Exposures downstream:** none")
     out += ["", "### What changed", ""]

@@ -9,12 +9,13 @@ from typing import Any
 
 from platform_tools.artifacts.cli_common import (
     add_lakehouse_arguments,
+    print_note,
     resolve_history_dir,
     resolve_lakehouse,
     without_gc,
 )
 from platform_tools.artifacts.manifest import load_manifest
-from platform_tools.artifacts.run_results import load_unless_recorded
+from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
@@ -65,9 +66,10 @@ def handle(args: argparse.Namespace) -> ExitCode:
         within_days=CostConfig.from_settings(settings).period_days,
     )
     target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP)
-    run_results = load_unless_recorded(target.target_dir / RUN_RESULTS, target.manifest,
-                                       (r.invocation_id for r in history.runs))
-    target = replace(target, run_results=run_results)
+    chosen = target_run(target.target_dir / RUN_RESULTS, target.manifest,
+                        [r.invocation_id for r in history.runs])
+    print_note(chosen.note)
+    target = replace(target, run_results=chosen.run_results)
     baseline = None
     if args.baseline is not None:
         path = args.baseline / "manifest.json" if args.baseline.is_dir() else args.baseline

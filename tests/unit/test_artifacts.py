@@ -142,9 +142,9 @@ def test_broken_artifacts_raise_artifact_error(tmp_path: Path, name: str, case: 
 @pytest.mark.parametrize(
     ("name", "schema"),
     [
-        ("manifest.json", "https://schemas.getdbt.com/dbt/manifest/v11.json"),
+        ("manifest.json", "https://schemas.getdbt.com/dbt/manifest/v9.json"),
         ("manifest.json", "https://schemas.getdbt.com/dbt/manifest/v13.json"),
-        ("run_results.json", "https://schemas.getdbt.com/dbt/run-results/v5.json"),
+        ("run_results.json", "https://schemas.getdbt.com/dbt/run-results/v3.json"),
         ("run_results.json", "https://schemas.getdbt.com/dbt/manifest/v12.json"),
     ],
 )
@@ -188,7 +188,7 @@ def test_parse_cache_round_trip_and_invalidation(tmp_path: Path,
     assert second.exposures == first.exposures and second.sources == first.sources
     # a changed file is a miss, and the old entry is replaced
     data = json.loads(path.read_text())
-    data["metadata"]["dbt_schema_version"] = "https://schemas.getdbt.com/dbt/manifest/v11.json"
+    data["metadata"]["dbt_schema_version"] = "https://schemas.getdbt.com/dbt/manifest/v9.json"
     path.write_text(json.dumps(data))
     with pytest.raises(ArtifactError):
         load_manifest(path)
