@@ -135,6 +135,78 @@ def forget_stopped_engines() -> list[str]:
     return stopped
 
 
+def lost_engine() -> Any | None:
+    """The config of a local engine this process started or checked that no longer runs."""
+    from platform_tools.engine import server
+
+    with _lock:
+        configs = [cfg for url, cfg in _checked.items() if url != DELTA_FLAG]
+    for cfg in configs:
+        if not server.status(cfg).running:
+            return cfg
+    return None
+
+
+def lost_engine_message(cfg: Any) -> str:
+    return (
+        f"embedded engine: it stopped during this command (port {cfg.port}, lakehouse "
+        f"{cfg.lakehouse}); see its log {cfg.log_file}, then run `dbt retry`, which starts it "
+        "again and re-runs what did not finish"
+    )
+
+
+def _fail_fast_when_engine_lost(method: Any) -> Any:
+    """Wrap a dbt-spark session-connection method: an error while the local engine is gone
+    becomes one line naming the engine and what to do."""
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            cfg = lost_engine()
+            if cfg is None:
+                raise
+            from dbt_common.exceptions import DbtRuntimeError
+
+            raise DbtRuntimeError(lost_engine_message(cfg)) from None
+
+    wrapper._gridunion_hook = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def install_lost_engine_check() -> None:
+    """Fail fast and in one line when the local engine dies mid-command (idempotent): Spark
+    Connect's own policy retries an unreachable server for ~40 s; with the engine's process
+    gone there is nothing to wait for."""
+    try:
+        from dbt.adapters.spark.session import SessionConnectionWrapper
+        from pyspark.sql.connect.client.retries import DefaultPolicy
+    except ImportError:  # dbt-spark or the Spark Connect client missing: nothing to wrap
+        return
+    for name in ("execute", "fetchall"):
+        method = getattr(SessionConnectionWrapper, name)
+        if not getattr(method, "_gridunion_hook", False):
+            setattr(SessionConnectionWrapper, name, _fail_fast_when_engine_lost(method))
+    can_retry = DefaultPolicy.can_retry
+    if getattr(can_retry, "_gridunion_hook", False):
+        return
+
+    def can_retry_unless_lost(self: Any, e: BaseException) -> bool:
+        error = e
+        import grpc
+
+        if (
+            isinstance(error, grpc.RpcError)
+            and error.code() == grpc.StatusCode.UNAVAILABLE
+            and lost_engine() is not None
+        ):
+            return False
+        return bool(can_retry(self, error))
+
+    can_retry_unless_lost._gridunion_hook = True  # type: ignore[attr-defined]
+    DefaultPolicy.can_retry = can_retry_unless_lost  # type: ignore[method-assign]
+
+
 def _session_id(remote_url: str) -> str | None:
     for part in remote_url.split(";")[1:]:
         key, _, value = part.partition("=")
@@ -289,6 +361,7 @@ def install_engine_hook() -> None:
             if remote:
                 ensure_engine_for(remote)
                 install_analyze_retry()
+                install_lost_engine_check()
             elif parameters.get(DELTA_FLAG) == "true":
                 start_classic_spark_with_delta(parameters)
         if str(getattr(credentials, "method", "")) in {"thrift", "SparkConnectionMethod.THRIFT"}:

@@ -33,6 +33,7 @@ WRITING_COMMANDS = frozenset({"build", "run", "retry"})
 PASSING = frozenset({"pass", "warn", "success"})
 
 _published: dict[str, dict[tuple[str, str], int]] = {}
+_retried: dict[str, dict[str, str]] = {}  # invocation id -> statuses of the invocation it retries
 _lock = threading.Lock()
 
 
@@ -70,19 +71,26 @@ def reads_candidate(referencing: Any, target: Any, command: str | None) -> bool:
 
     A test reads the candidate of the model it tests (a singular test: of every model it
     refs); another model a generic test refs (the ``to`` of ``relationships``) is read as
-    the candidate only when this build writes it, else as readers see it: an unselected
-    model's candidate may hold unaudited rows, or not exist yet in a lakehouse built before
-    write-audit-publish.
+    the candidate when this build writes it or when it was never published (the candidate
+    is then its only copy, e.g. after a build that stopped before ``on-run-end``), else as
+    readers see it: an unselected model's candidate may hold unaudited rows.
     """
     if _value(getattr(referencing, "resource_type", "")) == "test":
         tested = tested_model(referencing)
         if not tested or tested == target.unique_id:
             return True
+        schema, alias = str(getattr(target, "schema", "")), str(getattr(target, "alias", ""))
+        if published_version(schema, alias) is None:
+            return True
     if command not in WRITING_COMMANDS:
         return False
     from dbt import selected_resources
 
-    return target.unique_id in selected_resources.SELECTED_RESOURCES
+    if target.unique_id in selected_resources.SELECTED_RESOURCES:
+        return True
+    # a retry continues the invocation it retries: every node of that one was built there
+    # (and audited; it is published at this retry's end) or is re-run now
+    return retried_status(target.unique_id) is not None
 
 
 def _invocation() -> str:
@@ -115,6 +123,38 @@ def is_fixture_of_wap_model(node: Any) -> bool:
     return getattr(config, "materialized", None) == "ephemeral" and node.unique_id in _wap_ids
 
 
+def _patch_retry() -> None:
+    """Keep, for ``dbt retry``, the node statuses of the invocation it retries.
+
+    A build whose engine died after some public models were written and audited never
+    reached ``on-run-end``; the retry continues it: its models read those candidates and its
+    ``on-run-end`` publishes them when their tests passed there. (dbt runs a retry under the
+    retried command's flags, so ``flags.WHICH`` cannot tell; its task can.)
+    """
+    from dbt.task.retry import RetryTask
+
+    original = RetryTask.__init__
+    if getattr(original, "_gridunion_wap", False):
+        return
+
+    def __init__(self: Any, args: Any, config: Any) -> None:
+        original(self, args, config)
+        statuses = {
+            str(r.unique_id): _value(r.status).lower() for r in self.previous_results.results
+        }
+        with _lock:
+            _retried.clear()  # one invocation at a time per process
+            _retried[_invocation()] = statuses
+
+    __init__._gridunion_wap = True  # type: ignore[attr-defined]
+    RetryTask.__init__ = __init__  # type: ignore[method-assign]
+
+
+def retried_status(unique_id: str) -> str | None:
+    with _lock:
+        return _retried.get(_invocation(), {}).get(unique_id)
+
+
 def published_version(schema: str, name: str) -> int | None:
     with _lock:
         return _published.get(_invocation(), {}).get((schema.lower(), name.lower()))
@@ -138,22 +178,42 @@ def plan(results: Any, graph: Any) -> list[dict[str, Any]]:
     """Per public model touched by this invocation: publish, hold (with the failing tests or
     the reason) or unaudited (written, no test of it ran)."""
     nodes = graph.get("nodes", {}) if hasattr(graph, "get") else {}
-    status = {r.node.unique_id: _value(r.status).lower() for r in results}
+    with _lock:  # a retry: the retried invocation's nodes first, its own results over them
+        retried = dict(_retried.get(_invocation(), {}))
+    status = {uid: state for uid, state in retried.items() if uid in nodes}
+    status.update({r.node.unique_id: _value(r.status).lower() for r in results})
+    touched: dict[str, tuple[str, str, list[str], bool]] = {}  # uid -> kind, name, parents, wap
+    for uid in status:
+        raw = nodes.get(uid)
+        if raw is not None:
+            parents = (raw.get("depends_on") or {}).get("nodes") or []
+            tested = raw.get("attached_node")
+            touched[uid] = (
+                str(raw.get("resource_type")),
+                str(raw.get("name")),
+                [tested] if tested else list(parents),
+                wap.node_is_published_by_view(raw),
+            )
+    for result in results:  # unit tests are not in graph.nodes
+        node = result.node
+        tested = tested_model(node)
+        touched[node.unique_id] = (
+            _value(node.resource_type),
+            str(node.name),
+            [tested] if tested else list(node.depends_on.nodes),
+            node_is_wap(node),
+        )
     models: set[str] = set()
     audits: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for result in results:
-        node = result.node
-        kind = _value(node.resource_type)
-        if kind == "model" and node_is_wap(node):
-            models.add(node.unique_id)
+    for uid, (kind, name, parents, is_wap) in touched.items():
+        if kind == "model" and is_wap:
+            models.add(uid)
         elif kind in ("test", "unit_test"):
-            tested = tested_model(node)
-            parents = [tested] if tested else list(node.depends_on.nodes)
             for parent in parents:
                 raw = nodes.get(parent)
                 if raw is not None and wap.node_is_published_by_view(raw):
                     models.add(parent)
-                    audits[parent].append((node.name, status[node.unique_id]))
+                    audits[parent].append((name, status[uid]))
     required: dict[str, list[str]] = defaultdict(list)  # tests of the model alone
     for uid, raw in nodes.items():
         parents = (raw.get("depends_on") or {}).get("nodes") or []
@@ -295,4 +355,5 @@ def install_wap() -> None:
         return
     _patch_model_context()
     _patch_ref()
+    _patch_retry()
     _add_adapter_methods()

@@ -6,15 +6,20 @@ day later, whose full exports are authoritative) and built three ways on the rea
 - day by day: each day landed and built as it arrives (the whole project);
 - at once: every file landed, one build;
 - from bronze: the day-by-day lakehouse loses everything downstream of bronze (disaster
-  recovery, a backfill) and is rebuilt from its bronze tables.
+  recovery, a backfill) and is rebuilt from its bronze tables;
+- engine lost: the build at once, whose engine is killed mid-way, finished by `dbt retry`.
 
-Every public model must hold the same rows in all three, except the columns documented as
+Every public model must hold the same rows in all of them, except the columns documented as
 recording when the platform learned something (`meta.recorded_at` in the properties files).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +31,8 @@ from deltalake import DeltaTable
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
 from tests.helpers import (
+    BIN,
+    REPO,
     ProjectRun,
     assert_ok,
     assert_same_tables,
@@ -95,7 +102,47 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         )
     finally:
         _stop(at_once)
+
+    # the engine dies in the middle of that build; `dbt retry` (which starts it again) ends it
+    lost = _project(work, "engine_lost")
+    try:
+        lost.land(every_day)
+        result["lost_build"] = _build_killing_the_engine(lost, after_models=40)
+        result["retry"] = lost.dbt("retry")
+        assert_ok(result["retry"])
+        result["engine_lost"] = table_contents(
+            public_tables(lost.work / "target", lost.lakehouse / "warehouse")
+        )
+    finally:
+        _stop(lost)
     yield result
+
+
+def _build_killing_the_engine(run: ProjectRun, after_models: int) -> dict[str, Any]:
+    """``dbt build`` whose engine is killed (SIGKILL) once ``after_models`` models are built;
+    the build's output, exit code and seconds from the kill to its end."""
+    log = run.work / "logs" / "dbt.log"
+    command = [str(BIN / "dbt"), "build", "--target-path", str(run.work / "target"),
+               "--log-path", str(run.work / "logs")]  # fmt: skip
+    config = EngineConfig(lakehouse=run.lakehouse, port=run.port, session_id=DEFAULT_SESSION_ID)
+    with subprocess.Popen(command, cwd=REPO, env=run.env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as build:  # fmt: skip
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and build.poll() is None:
+            built = log.read_text().count(" OK created sql ") if log.exists() else 0
+            if built >= after_models:
+                break
+            time.sleep(0.2)
+        pid = server.status(config).pid
+        assert pid is not None and build.poll() is None, "the build ended before the kill"
+        os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        output, _ = build.communicate(timeout=300)
+        return {
+            "output": output,
+            "returncode": build.returncode,
+            "seconds_after_kill": time.monotonic() - killed_at,
+        }
 
 
 @pytest.mark.parametrize("other", ["at_once", "from_bronze"])
@@ -104,6 +151,19 @@ def test_every_public_model_is_the_same_however_the_life_was_built(
 ) -> None:
     assert len(builds["daily"]) >= 20
     assert_same_tables(builds["daily"], builds[other])
+
+
+def test_an_engine_lost_mid_build_fails_fast_in_one_line_and_retry_finishes_it(
+    builds: dict[str, Any],
+) -> None:
+    lost = builds["lost_build"]
+    assert lost["returncode"] != 0
+    assert lost["seconds_after_kill"] < 20, lost["seconds_after_kill"]
+    assert "embedded engine: it stopped during this command" in lost["output"]
+    assert "and run `dbt retry`" in lost["output"]
+    assert "_InactiveRpcError" not in lost["output"], lost["output"][-3000:]
+    assert "WAP: published" in builds["retry"].stdout  # what the lost build audited, too
+    assert_same_tables(builds["at_once"], builds["engine_lost"])
 
 
 def test_customer_history_follows_the_sources_change_days(builds: dict[str, Any]) -> None:

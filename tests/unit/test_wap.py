@@ -171,8 +171,12 @@ def test_a_generic_test_reads_the_candidate_of_its_model_and_others_only_when_bu
 
     from dbt_gridunion.wap import reads_candidate
 
-    tested = SimpleNamespace(unique_id="model.p.fct_a")
-    other = SimpleNamespace(unique_id="model.p.dim_b")
+    from dbt_gridunion.wap import remember_published
+
+    tested = SimpleNamespace(unique_id="model.p.fct_a", schema="gold", alias="fct_a")
+    other = SimpleNamespace(unique_id="model.p.dim_b", schema="gold", alias="dim_b")
+    never = SimpleNamespace(unique_id="model.p.dim_c", schema="gold", alias="dim_c")
+    remember_published([("gold", "fct_a", 3), ("gold", "dim_b", 5)])
     generic = SimpleNamespace(resource_type="test", attached_node=tested.unique_id)
     singular = SimpleNamespace(resource_type="test", attached_node=None)
     downstream = SimpleNamespace(resource_type="model")
@@ -182,6 +186,7 @@ def test_a_generic_test_reads_the_candidate_of_its_model_and_others_only_when_bu
         assert reads_candidate(generic, tested, "test")
         assert not reads_candidate(generic, other, "build")  # not built here: the view
         assert not reads_candidate(generic, other, "test")
+        assert reads_candidate(generic, never, "build")  # never published: its only copy
         assert reads_candidate(singular, other, "test")
         assert reads_candidate(downstream, tested, "build")
         assert not reads_candidate(downstream, tested, "show")
