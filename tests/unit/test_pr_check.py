@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.ownership import ExposureRef
@@ -64,6 +65,17 @@ def test_project_config_pins_dbt_checkpoint_to_a_release_tag() -> None:
             "check-source-has-freshness"} <= {h.id for h in remote}
     meta = next(h for h in remote if h.id == "check-model-has-meta-keys")
     assert meta.args[:3] == ("--meta-keys", "tier", "sla")
+    # every hook reads the manifest platform-contracts writes: there is no target/manifest.json
+    for hook in remote:
+        args = list(hook.args)
+        assert args[args.index("--manifest") + 1] == "target/pr_check/current/manifest.json", (
+            hook.id)
+
+
+def test_project_disables_dbt_checkpoint_tracking() -> None:
+    """Without it every dbt-checkpoint hook sends a usage event and fails offline."""
+    config = yaml.safe_load((REPO / ".dbt-checkpoint.yaml").read_text())
+    assert config == {"version": 1, "disable-tracking": True}
 
 
 def test_project_sqlfluff_hook_selects_models_and_data_tests() -> None:
