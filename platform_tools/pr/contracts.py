@@ -126,6 +126,33 @@ def model_without_properties_file(current: Manifest, baseline: Manifest) -> Iter
             yield ChangeHit(node, f"{node.label} was removed from its properties file")
 
 
+def _is_gold(node: Node) -> bool:
+    return node.layer == "gold" or "/gold/" in node.original_file_path
+
+
+@change_rule("PR003", "gold-model-without-contract")
+def gold_model_without_contract(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
+    """A gold model added or changed by the pull request has no enforced contract.
+
+    Rationale: gold models are the data products other teams read; their columns and types
+    are a promise (docs/conventions.md). Read from the manifest, so a contract switched off in
+    the model's `.sql` config counts as much as one dropped from YAML — dbt-checkpoint's
+    `check-model-has-contract` only sees a change when it touches a properties file.
+    Only models the change adds, and those whose contract it removes, are reported (a public
+    model also gets the breaking change BC004).
+
+    Example: `{{ config(contract={'enforced': false}) }}` in `dim_meters.sql`.
+    Fix: `config: {contract: {enforced: true}}` with every column's `data_type`.
+    """
+    for node, old in _changed_models(current, baseline):
+        if not _is_gold(node) or node.contract_enforced:
+            continue
+        if old is None:
+            yield ChangeHit(node, f"new gold model {node.label} has no enforced contract")
+        elif old.contract_enforced:
+            yield ChangeHit(node, f"{node.label} lost its enforced contract in this change")
+
+
 def run_change_rules(
     current: Manifest, baseline: Manifest, disable: frozenset[str] = frozenset()
 ) -> list[Finding]:

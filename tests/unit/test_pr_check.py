@@ -341,6 +341,32 @@ def test_change_rules_only_flag_what_the_change_did() -> None:
                                       frozenset({"PR001", "PR002"})) == []
 
 
+def test_change_rule_pr003_gold_models_keep_their_contract() -> None:
+    """A contract switched off in SQL shows in the manifest, which PR003 reads."""
+    baseline = gridunion()
+    baseline.model("dim_gold_kept", team="nordgrid", domain="billing", layer="gold",
+                   description="Kept.", columns=[ColumnSpec("x")], contract=True)
+    baseline.model("dim_gold_dropped", team="nordgrid", domain="billing", layer="gold",
+                   description="Dropped.", columns=[ColumnSpec("x")], contract=True)
+    baseline.model("dim_gold_old_gap", team="nordgrid", domain="billing", layer="gold",
+                   description="Never had one.", columns=[ColumnSpec("x")])
+    current = gridunion()
+    current.model("dim_gold_kept", team="nordgrid", domain="billing", layer="gold",
+                  description="Kept.", columns=[ColumnSpec("x")], contract=True)
+    current.model("dim_gold_dropped", team="nordgrid", domain="billing", layer="gold",
+                  description="Dropped.", columns=[ColumnSpec("x")])
+    current.model("dim_gold_old_gap", team="nordgrid", domain="billing", layer="gold",
+                  description="Never had one.", columns=[ColumnSpec("x")])
+    current.model("dim_gold_new", team="nordgrid", domain="billing", layer="gold",
+                  description="New.", columns=[ColumnSpec("x")])
+    current.model("int_silver_new", team="nordgrid", domain="billing", layer="silver",
+                  description="Silver needs none.", columns=[ColumnSpec("x")])
+    findings = contracts.run_change_rules(_manifest(current), _manifest(baseline))
+    assert sorted((f.code, f.label, f.message) for f in findings) == [
+        ("PR003", "dim_gold_dropped", "dim_gold_dropped lost its enforced contract in this change"),
+        ("PR003", "dim_gold_new", "new gold model dim_gold_new has no enforced contract")]
+
+
 def test_contract_gate_fails_on_a_breaking_change_and_names_the_teams() -> None:
     baseline = _manifest(gridunion())
     changed = gridunion()
