@@ -132,20 +132,20 @@ def _is_gold(node: Node) -> bool:
 
 @change_rule("PR003", "gold-model-without-contract")
 def gold_model_without_contract(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
-    """A gold model added or changed by the pull request has no enforced contract.
+    """A gold model that is not public, added or changed by the pull request, has no
+    enforced contract.
 
-    Rationale: gold models are the data products other teams read; their columns and types
-    are a promise (docs/conventions.md). Read from the manifest, so a contract switched off in
-    the model's `.sql` config counts as much as one dropped from YAML — dbt-checkpoint's
-    `check-model-has-contract` only sees a change when it touches a properties file.
-    Only models the change adds, and those whose contract it removes, are reported (a public
-    model also gets the breaking change BC004).
+    Rationale: gold models are the data products (docs/conventions.md); their columns and
+    types are a promise. A public one is covered already: GU010 (public model without an
+    enforced contract) and, when the change removed it, BC004. Read from the manifest, so a
+    contract switched off in the model's `.sql` config counts as much as one dropped from
+    YAML. Only models the change adds, and those whose contract it removes, are reported.
 
-    Example: `{{ config(contract={'enforced': false}) }}` in `dim_meters.sql`.
+    Example: `{{ config(access='protected', contract={'enforced': false}) }}` in a gold model.
     Fix: `config: {contract: {enforced: true}}` with every column's `data_type`.
     """
     for node, old in _changed_models(current, baseline):
-        if not _is_gold(node) or node.contract_enforced:
+        if not _is_gold(node) or node.contract_enforced or node.is_public:
             continue
         if old is None:
             yield ChangeHit(node, f"new gold model {node.label} has no enforced contract")

@@ -342,7 +342,8 @@ def test_change_rules_only_flag_what_the_change_did() -> None:
 
 
 def test_change_rule_pr003_gold_models_keep_their_contract() -> None:
-    """A contract switched off in SQL shows in the manifest, which PR003 reads."""
+    """A contract switched off in SQL shows in the manifest, which PR003 reads; gold models
+    that are not public (public ones have GU010 and BC004)."""
     baseline = gridunion()
     baseline.model("dim_gold_kept", team="nordgrid", domain="billing", layer="gold",
                    description="Kept.", columns=[ColumnSpec("x")], contract=True)
@@ -361,6 +362,9 @@ def test_change_rule_pr003_gold_models_keep_their_contract() -> None:
                   description="New.", columns=[ColumnSpec("x")])
     current.model("int_silver_new", team="nordgrid", domain="billing", layer="silver",
                   description="Silver needs none.", columns=[ColumnSpec("x")])
+    # public: GU010 (and BC004 when it had one) report it, PR003 does not repeat them
+    current.model("dim_gold_public_new", team="nordgrid", domain="billing", layer="gold",
+                  access="public", description="New.", columns=[ColumnSpec("x")])
     findings = contracts.run_change_rules(_manifest(current), _manifest(baseline))
     assert sorted((f.code, f.label, f.message) for f in findings) == [
         ("PR003", "dim_gold_dropped", "dim_gold_dropped lost its enforced contract in this change"),
