@@ -132,8 +132,7 @@ def _is_gold(node: Node) -> bool:
 
 @change_rule("PR003", "gold-model-without-contract")
 def gold_model_without_contract(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
-    """A gold model that is not public, added or changed by the pull request, has no
-    enforced contract.
+    """A non-public gold model added or changed by the pull request has no contract.
 
     Rationale: gold models are the data products (docs/conventions.md); their columns and
     types are a promise. A public one is covered already: GU010 (public model without an
