@@ -8,7 +8,7 @@ repository is reachable. This test runs them as configured — the same hook ids
 (b) a change that drops a model description (`slv_meters`), the only test of a model
     (`brz_nordgrid__meters`) and a gold model's contract in its `.sql` (`dim_meters`) fails
     `check-model-has-description`, `check-model-has-tests` and `check-model-has-contract`,
-    both as a pull request runs them (`--from-ref main --to-ref HEAD`, where the contract
+    both as a pull request runs them (`--from-ref <base> --to-ref HEAD`, where the contract
     change reaches the hook only through the `.sql` file) and with `--all-files`.
 
 The repository: `$DBT_CHECKPOINT_REPO` (a local clone or a URL), else the configured URL.
@@ -99,7 +99,6 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checkout]:
     work = tmp_path_factory.mktemp("dbt_checkpoint")
     root = work / "repo"
     base = clone_work_tree(root)
-    git(root, "branch", "-f", "main", base)
     # the configured hooks verbatim, only the repository's location replaced; outside the
     # checkout, so pre-commit does not ask for it to be committed
     source = yaml.safe_load(CONFIG.read_text())
@@ -158,6 +157,7 @@ def _drop(models: list[dict[str, Any]], name: str, key: str) -> None:
 def test_configured_hooks_fail_on_dropped_description_test_and_contract(
     checkout: Checkout,
 ) -> None:
+    """Commits its change to the module's checkout: runs after the passing test (file order)."""
     root = checkout.root
     silver = yaml.safe_load((root / SILVER_YML).read_text())
     _drop(silver["models"], "slv_meters", "description")
