@@ -196,3 +196,34 @@ def assert_same_tables(
         )
         for name in different
     }
+
+
+# -- a clone of the repository under test -------------------------------------------------
+GIT_ID = ["-c", "user.email=ci@gridunion.example", "-c", "user.name=slim-ci-test"]
+
+
+def git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *GIT_ID, *args], cwd=root, capture_output=True, text=True,
+                            check=True)
+    return result.stdout.strip()
+
+
+def clone_work_tree(destination: Path) -> str:
+    """`git clone` of the repository plus its uncommitted work tree, committed; the sha."""
+    subprocess.run(["git", "clone", "-q", str(REPO), str(destination)], check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    present = {p for p in listed if p and (REPO / p).is_file()}
+    for path in present:
+        target = destination / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / path, target)
+    for path in git(destination, "ls-files", "-z").split("\0"):
+        if path and path not in present:
+            (destination / path).unlink(missing_ok=True)
+    git(destination, "add", "-A")
+    if git(destination, "status", "--porcelain"):
+        git(destination, "commit", "-qm", "work tree under test")
+    return git(destination, "rev-parse", "HEAD")

@@ -126,6 +126,32 @@ def model_without_properties_file(current: Manifest, baseline: Manifest) -> Iter
             yield ChangeHit(node, f"{node.label} was removed from its properties file")
 
 
+def _is_gold(node: Node) -> bool:
+    return node.layer == "gold" or "/gold/" in node.original_file_path
+
+
+@change_rule("PR003", "gold-model-without-contract")
+def gold_model_without_contract(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
+    """A non-public gold model added or changed by the pull request has no contract.
+
+    Rationale: gold models are the data products (docs/conventions.md); their columns and
+    types are a promise. A public one is covered already: GU010 (public model without an
+    enforced contract) and, when the change removed it, BC004. Read from the manifest, so a
+    contract switched off in the model's `.sql` config counts as much as one dropped from
+    YAML. Only models the change adds, and those whose contract it removes, are reported.
+
+    Example: `{{ config(access='protected', contract={'enforced': false}) }}` in a gold model.
+    Fix: `config: {contract: {enforced: true}}` with every column's `data_type`.
+    """
+    for node, old in _changed_models(current, baseline):
+        if not _is_gold(node) or node.contract_enforced or node.is_public:
+            continue
+        if old is None:
+            yield ChangeHit(node, f"new gold model {node.label} has no enforced contract")
+        elif old.contract_enforced:
+            yield ChangeHit(node, f"{node.label} lost its enforced contract in this change")
+
+
 def run_change_rules(
     current: Manifest, baseline: Manifest, disable: frozenset[str] = frozenset()
 ) -> list[Finding]:

@@ -16,8 +16,6 @@ requests on top of it:
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,41 +24,21 @@ import pytest
 
 from platform_tools.engine import server
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
-from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_tools
+from tests.helpers import (
+    assert_ok,
+    clone_work_tree,
+    dbt,
+    engine_env,
+    free_port,
+    git,
+    platform_tools,
+)
 
 pytestmark = pytest.mark.engine
 
-GIT_ID = ["-c", "user.email=ci@gridunion.example", "-c", "user.name=slim-ci-test"]
 HARMLESS = Path("models/metering/gold/fct_region_hourly_consumption.sql")
 DIM_METERS = Path("models/metering/gold/dim_meters.sql")
 DIM_METERS_YML = Path("models/metering/gold/_metering__gold.yml")
-
-
-def git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", *GIT_ID, *args], cwd=root, capture_output=True, text=True,
-                            check=True)
-    return result.stdout.strip()
-
-
-def clone_work_tree(destination: Path) -> str:
-    """`git clone` of the repository plus its uncommitted work tree, committed; the sha."""
-    subprocess.run(["git", "clone", "-q", str(REPO), str(destination)], check=True)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    present = {p for p in listed if p and (REPO / p).is_file()}
-    for path in present:
-        target = destination / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / path, target)
-    for path in git(destination, "ls-files", "-z").split("\0"):
-        if path and path not in present:
-            (destination / path).unlink(missing_ok=True)
-    git(destination, "add", "-A")
-    if git(destination, "status", "--porcelain"):
-        git(destination, "commit", "-qm", "work tree under test")
-    return git(destination, "rev-parse", "HEAD")
 
 
 @dataclass

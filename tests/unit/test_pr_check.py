@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.ownership import ExposureRef
@@ -64,6 +65,17 @@ def test_project_config_pins_dbt_checkpoint_to_a_release_tag() -> None:
             "check-source-has-freshness"} <= {h.id for h in remote}
     meta = next(h for h in remote if h.id == "check-model-has-meta-keys")
     assert meta.args[:3] == ("--meta-keys", "tier", "sla")
+    # every hook reads the manifest platform-contracts writes: there is no target/manifest.json
+    for hook in remote:
+        args = list(hook.args)
+        assert args[args.index("--manifest") + 1] == "target/pr_check/current/manifest.json", (
+            hook.id)
+
+
+def test_project_disables_dbt_checkpoint_tracking() -> None:
+    """Without it every dbt-checkpoint hook sends a usage event and fails offline."""
+    config = yaml.safe_load((REPO / ".dbt-checkpoint.yaml").read_text())
+    assert config == {"version": 1, "disable-tracking": True}
 
 
 def test_project_sqlfluff_hook_selects_models_and_data_tests() -> None:
@@ -327,6 +339,36 @@ def test_change_rules_only_flag_what_the_change_did() -> None:
     assert dropped.team == "electra" and "lost its description" in dropped.message
     assert contracts.run_change_rules(_manifest(current), _manifest(baseline),
                                       frozenset({"PR001", "PR002"})) == []
+
+
+def test_change_rule_pr003_gold_models_keep_their_contract() -> None:
+    """A contract switched off in SQL shows in the manifest, which PR003 reads; gold models
+    that are not public (public ones have GU010 and BC004)."""
+    baseline = gridunion()
+    baseline.model("dim_gold_kept", team="nordgrid", domain="billing", layer="gold",
+                   description="Kept.", columns=[ColumnSpec("x")], contract=True)
+    baseline.model("dim_gold_dropped", team="nordgrid", domain="billing", layer="gold",
+                   description="Dropped.", columns=[ColumnSpec("x")], contract=True)
+    baseline.model("dim_gold_old_gap", team="nordgrid", domain="billing", layer="gold",
+                   description="Never had one.", columns=[ColumnSpec("x")])
+    current = gridunion()
+    current.model("dim_gold_kept", team="nordgrid", domain="billing", layer="gold",
+                  description="Kept.", columns=[ColumnSpec("x")], contract=True)
+    current.model("dim_gold_dropped", team="nordgrid", domain="billing", layer="gold",
+                  description="Dropped.", columns=[ColumnSpec("x")])
+    current.model("dim_gold_old_gap", team="nordgrid", domain="billing", layer="gold",
+                  description="Never had one.", columns=[ColumnSpec("x")])
+    current.model("dim_gold_new", team="nordgrid", domain="billing", layer="gold",
+                  description="New.", columns=[ColumnSpec("x")])
+    current.model("int_silver_new", team="nordgrid", domain="billing", layer="silver",
+                  description="Silver needs none.", columns=[ColumnSpec("x")])
+    # public: GU010 (and BC004 when it had one) report it, PR003 does not repeat them
+    current.model("dim_gold_public_new", team="nordgrid", domain="billing", layer="gold",
+                  access="public", description="New.", columns=[ColumnSpec("x")])
+    findings = contracts.run_change_rules(_manifest(current), _manifest(baseline))
+    assert sorted((f.code, f.label, f.message) for f in findings) == [
+        ("PR003", "dim_gold_dropped", "dim_gold_dropped lost its enforced contract in this change"),
+        ("PR003", "dim_gold_new", "new gold model dim_gold_new has no enforced contract")]
 
 
 def test_contract_gate_fails_on_a_breaking_change_and_names_the_teams() -> None:
