@@ -169,9 +169,7 @@ def test_a_generic_test_reads_the_candidate_of_its_model_and_others_only_when_bu
 
     from dbt import selected_resources
 
-    from dbt_gridunion.wap import reads_candidate
-
-    from dbt_gridunion.wap import remember_published
+    from dbt_gridunion.wap import reads_candidate, remember_published
 
     tested = SimpleNamespace(unique_id="model.p.fct_a", schema="gold", alias="fct_a")
     other = SimpleNamespace(unique_id="model.p.dim_b", schema="gold", alias="dim_b")
