@@ -155,20 +155,36 @@ def lost_engine_message(cfg: Any) -> str:
     )
 
 
+def damaged_lakehouse(error: BaseException) -> str | None:
+    """One line for an engine error caused by a table whose Delta log is gone (the engine's
+    own message names neither the table nor a remedy), else ``None``."""
+    if "_delta_log" not in str(error):
+        return None
+    lakehouse = os.environ.get("GRIDUNION_LAKEHOUSE")
+    if not lakehouse:
+        return None
+    from platform_tools.engine.catalog import damaged_tables, damaged_tables_message
+
+    warehouse = Path(lakehouse) / "warehouse"
+    damaged = damaged_tables(warehouse)
+    return damaged_tables_message(warehouse, damaged) if damaged else None
+
+
 def _fail_fast_when_engine_lost(method: Any) -> Any:
-    """Wrap a dbt-spark session-connection method: an error while the local engine is gone
-    becomes one line naming the engine and what to do."""
+    """Wrap a dbt-spark session-connection method: an error while the local engine is gone,
+    or caused by a table whose Delta log is gone, becomes one line naming it and what to do."""
 
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except Exception:
+        except Exception as exc:
             cfg = lost_engine()
-            if cfg is None:
+            message = lost_engine_message(cfg) if cfg is not None else damaged_lakehouse(exc)
+            if message is None:
                 raise
             from dbt_common.exceptions import DbtRuntimeError
 
-            raise DbtRuntimeError(lost_engine_message(cfg)) from None
+            raise DbtRuntimeError(message) from None
 
     wrapper._gridunion_hook = True  # type: ignore[attr-defined]
     return wrapper
@@ -187,6 +203,10 @@ def install_lost_engine_check() -> None:
         method = getattr(SessionConnectionWrapper, name)
         if not getattr(method, "_gridunion_hook", False):
             setattr(SessionConnectionWrapper, name, _fail_fast_when_engine_lost(method))
+    description = SessionConnectionWrapper.__dict__["description"]  # a property: the schema
+    if not getattr(description.fget, "_gridunion_hook", False):
+        wrapped = property(_fail_fast_when_engine_lost(description.fget))
+        SessionConnectionWrapper.description = wrapped  # type: ignore[assignment,method-assign]
     can_retry = DefaultPolicy.can_retry
     if getattr(can_retry, "_gridunion_hook", False):
         return

@@ -159,6 +159,37 @@ def scan_tables(warehouse: Path) -> list[LakehouseTable]:
     return found
 
 
+def damaged_tables(warehouse: Path) -> list[Path]:
+    """Table folders below ``warehouse/<schema>/<table>`` that hold data files but no Delta
+    commit (``_delta_log`` deleted or emptied): the engine can read them no longer."""
+    damaged: list[Path] = []
+    if not warehouse.is_dir():
+        return damaged
+    for schema_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
+        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
+            log = table_dir / "_delta_log"
+            committed = log.is_dir() and any(
+                f.suffix == ".json" or f.name.endswith(".checkpoint.parquet")
+                for f in log.iterdir()
+            )
+            if not committed and next(table_dir.rglob("*.parquet"), None) is not None:
+                damaged.append(table_dir)
+    return damaged
+
+
+def damaged_tables_message(warehouse: Path, damaged: list[Path]) -> str:
+    """One line naming the damaged tables (at most three) and what to do."""
+    names = [f"{p.parent.name}.{p.name} ({p})" for p in damaged[:3]]
+    more = f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+    first = damaged[0].name
+    verb = "holds" if len(damaged) == 1 else "hold"
+    return (
+        f"Delta log missing: {', '.join(names)}{more} {verb} data files but no _delta_log "
+        f"commit, so no engine can read it; restore the _delta_log folder from a backup, or "
+        f"delete the table folder and rebuild it (`dbt build --full-refresh --select {first}`)"
+    )
+
+
 def _mtime(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
 

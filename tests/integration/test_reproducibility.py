@@ -113,6 +113,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         result["engine_lost"] = table_contents(
             public_tables(lost.work / "target", lost.lakehouse / "warehouse")
         )
+        # then someone deletes a table's Delta log: the build names it and the way out
+        table = lost.lakehouse / "warehouse" / "metering_silver" / "slv_meters"
+        shutil.rmtree(table / "_delta_log")
+        result["log_deleted"] = lost.dbt("build", "--select", "slv_meters")
+        shutil.rmtree(table)  # the way out the message gives
+        result["log_rebuilt"] = lost.dbt("build", "--full-refresh", "--select", "slv_meters")
     finally:
         _stop(lost)
     yield result
@@ -164,6 +170,18 @@ def test_an_engine_lost_mid_build_fails_fast_in_one_line_and_retry_finishes_it(
     assert "_InactiveRpcError" not in lost["output"], lost["output"][-3000:]
     assert "WAP: published" in builds["retry"].stdout  # what the lost build audited, too
     assert_same_tables(builds["at_once"], builds["engine_lost"])
+
+
+def test_a_table_whose_delta_log_was_deleted_is_named_with_the_way_out(
+    builds: dict[str, Any],
+) -> None:
+    deleted = builds["log_deleted"]
+    assert deleted.returncode != 0
+    lines = [line for line in deleted.stdout.splitlines() if "Delta log missing" in line]
+    assert len(lines) == 1, deleted.stdout[-3000:]
+    assert "metering_silver.slv_meters (" in lines[0]
+    assert "dbt build --full-refresh --select slv_meters" in lines[0]
+    assert_ok(builds["log_rebuilt"])
 
 
 def test_customer_history_follows_the_sources_change_days(builds: dict[str, Any]) -> None:

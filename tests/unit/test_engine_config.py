@@ -198,3 +198,26 @@ def test_sail_cluster_mode_is_refused_on_the_versions_known_to_give_wrong_result
     assert len(err) == 1 and "SAIL_MODE=local-cluster is refused" in err[0]
     assert not (tmp_path / "_engine" / "engine.pid").exists()
     assert not (tmp_path / "_engine" / "engine.json").exists()
+
+
+def test_damaged_tables_are_those_with_data_files_and_no_delta_commit(tmp_path: Path) -> None:
+    from platform_tools.engine.catalog import damaged_tables, damaged_tables_message
+
+    warehouse = tmp_path / "warehouse"
+    healthy = warehouse / "s" / "healthy"
+    (healthy / "_delta_log").mkdir(parents=True)
+    (healthy / "_delta_log" / "00000000000000000000.json").write_text("{}\n")
+    (healthy / "part-0.parquet").write_bytes(b"PAR1")
+    no_log = warehouse / "s" / "no_log"
+    no_log.mkdir(parents=True)
+    (no_log / "part-0.parquet").write_bytes(b"PAR1")
+    emptied = warehouse / "t" / "emptied"
+    (emptied / "_delta_log").mkdir(parents=True)
+    (emptied / "day=1").mkdir()
+    (emptied / "day=1" / "part-0.parquet").write_bytes(b"PAR1")
+    (warehouse / "t" / "never_written").mkdir()  # no data: nothing to lose
+    assert damaged_tables(warehouse) == [no_log, emptied]
+    message = damaged_tables_message(warehouse, [no_log])
+    assert "\n" not in message
+    assert f"s.no_log ({no_log}) holds data files" in message
+    assert "--full-refresh --select no_log" in message
