@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
             "GridUnion Continental platform tools: run the embedded Delta Lake engine, "
             "generate the landing zone and analyse dbt artifacts per team."
         ),
-        epilog="Exit codes: 0 ok, 1 findings, 2 usage or configuration error, 3 artifact problem.",
+        epilog=(
+            "Exit codes: 0 ok, 1 findings, 2 usage or configuration error, 3 artifact problem, "
+            "4 lakehouse busy, 130 interrupted, 141 output reader went away."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
