@@ -582,6 +582,30 @@ def test_tariff_correction_closes_the_old_version_and_reprices_invoices(
     # and the invoices still equal consumption x the (now corrected) landed tariffs
     assert_invoices_reconcile(domains)
 
+    # the re-priced lines are recorded as corrections of this build, exactly those, each with
+    # the price before and after and the difference; nothing else changed in this build
+    lines = domains.rows("billing_gold", "fct_invoice_lines")
+    repriced = {
+        line["invoice_line_id"]: line
+        for line in lines
+        if (line["tariff_code"], line["tariff_valid_from"])
+        in {("DE-HH-BASIS", date(2024, 10, 27)), ("DE-HH-OEKO", date(2024, 10, 28))}
+    }
+    assert repriced
+    corrections = domains.rows("billing_gold", "fct_invoice_line_corrections")
+    latest = max(r["corrected_at"] for r in corrections)
+    this_build = {r["invoice_line_id"]: r for r in corrections if r["corrected_at"] == latest}
+    assert set(this_build) == set(repriced)
+    before = {"DE-HH-BASIS": Decimal("0.3345"), "DE-HH-OEKO": Decimal("0.3290")}
+    for line_id, line in repriced.items():
+        correction = this_build[line_id]
+        assert correction["correction_kind"] == "price"
+        assert correction["previous_price_eur_per_kwh"] == before[line["tariff_code"]]
+        assert correction["corrected_amount_eur"] == line["amount_eur"]
+        assert correction["amount_delta_eur"] == line["consumption_kwh"] * (
+            line["price_eur_per_kwh"] - before[line["tariff_code"]]
+        )
+
 
 def test_a_later_full_export_is_authoritative_and_every_day_is_priced_once(
     domains: Domains,

@@ -15,6 +15,7 @@ invoice_lines as (
 )
 
 select
+    concat(meter_id, '|', cast(reading_date as string)) as invoice_line_id,
     meter_id,
     reading_date,
     billing_period,
