@@ -32,15 +32,31 @@ from typing import Any, TypeVar
 
 from platform_tools.deps.model import Severity
 
-# The families: code prefix -> (what they check, the command that reports them, module).
-FAMILIES: dict[str, tuple[str, str, str]] = {
-    "GU": ("ownership and boundaries of one manifest", "platform-tools deps",
+
+@dataclass(frozen=True)
+class Family:
+    """A family of rules: its code prefix, what it checks, the command that reports it and
+    the module that holds its rules."""
+
+    prefix: str
+    what: str
+    command: str
+    module: str
+    note: str = ""
+
+
+FAMILIES: dict[str, Family] = {f.prefix: f for f in (
+    Family("GU", "ownership and boundaries of one manifest", "platform-tools deps",
            "platform_tools.rules.gu"),
-    "BC": ("breaking changes against a baseline manifest", "platform-tools deps --baseline",
-           "platform_tools.rules.bc"),
-    "PR": ("change rules of a pull request", "platform-tools pr-contracts",
-           "platform_tools.rules.pr"),
-}
+    Family("BC", "breaking changes against a baseline manifest",
+           "platform-tools deps --baseline", "platform_tools.rules.bc",
+           note="A break is an error when the model is public, or when anything of another "
+                "team or any exposure is downstream of it; otherwise a warning."),
+    Family("PR", "change rules of a pull request", "platform-tools pr-contracts",
+           "platform_tools.rules.pr",
+           note="They apply only to models the change adds or alters."),
+)}
+
 SECTIONS = ("Rationale", "Example", "Fix")
 _CODE = re.compile(r"^(?P<family>[A-Z]{2})\d{3}$")
 _HEADER = re.compile(r"^(?P<section>Rationale|Example|Fix)(?P<block>::|:)\s*(?P<text>.*)$")
@@ -160,13 +176,17 @@ def _section_text(lines: list[str], block: bool) -> str:
 
 def load() -> None:
     """Import every family's module, so that all rules are registered."""
-    for _, _, module in FAMILIES.values():
-        importlib.import_module(module)
+    for family in FAMILIES.values():
+        importlib.import_module(family.module)
 
 
 def rules(family: str | None = None) -> dict[str, Rule]:
-    """Every registered rule (or one family's), by code."""
+    """Every registered rule (or one family's), by code: family by family (GU, BC, PR),
+    each in code order."""
     load()
+    order = list(FAMILIES)
     return {
-        code: r for code, r in sorted(REGISTRY.items()) if family is None or r.family == family
+        code: r
+        for code, r in sorted(REGISTRY.items(), key=lambda kv: (order.index(kv[1].family), kv[0]))
+        if family is None or r.family == family
     }
