@@ -18,6 +18,12 @@ from platform_tools.rules.registry import FAMILIES, REGISTRY, parse_doc, rule, r
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _registered() -> None:
+    """Every family's module imported, whichever test runs alone."""
+    rules()
+
+
 def test_every_family_is_registered_and_every_rule_is_documented() -> None:
     registered = rules()
     assert {r.family for r in registered.values()} == set(FAMILIES) == {"GU", "BC", "PR"}
