@@ -100,3 +100,9 @@ docs: install ## generate the dbt docs site (after `make build`) and serve it on
 catalog: install ## regenerate docs/catalog.md (and target/site/catalog.html) from the manifest and run history
 	$(DBT) parse --quiet
 	$(PT) catalog --out target/site --markdown docs/catalog.md --docs-url index.html
+
+# -- the platform's rules (platform_tools/rules/) ----------------------------------------------
+.PHONY: rules-docs
+
+rules-docs: install ## regenerate the rules section of docs/platform_tools.md from the rules' docstrings
+	$(PT) rules --write-docs

@@ -22,6 +22,7 @@ from platform_tools.exit_codes import ExitCode
 COMMAND_MODULES: tuple[str, ...] = (
     "platform_tools.engine.cli",
     "platform_tools.deps.cli",
+    "platform_tools.rules.cli",
     "platform_tools.cost.cli",
     "platform_tools.observe.cli",
     "platform_tools.report.cli",

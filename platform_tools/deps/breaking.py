@@ -1,19 +1,9 @@
 """Breaking changes between a baseline manifest (e.g. the main branch) and the current one.
 
-Codes and what they catch (for models, seeds and snapshots of the baseline's root project;
-nodes of installed packages are not compared):
-
-``BC001`` model removed or disabled
-``BC002`` column removed (reported as *renamed* when a column of the same declared type
-          appeared; with unknown types it stays *removed*)
-``BC003`` column data type changed
-``BC004`` contract removed (was enforced)
-``BC005`` access narrowed (public -> protected -> private)
-``BC006`` model version removed while other versions remain
-
-A change is allowed when it ships as a new model version with the old version kept: the old
-version is compared with itself and the new one has no baseline. When an unversioned model
-becomes versioned, it is unchanged if any of its versions is compatible with the baseline.
+The codes (BC001...BC006) and what each catches are rules of
+:mod:`platform_tools.rules.bc`; this module finds the nodes to compare (models, seeds and
+snapshots of the baseline's root project; nodes of installed packages are not compared) and
+what each break reaches.
 
 Every break lists the teams, models and exposures downstream of the changed node, transitively,
 in the union of both manifests' lineage. A break is an error when the model is public, or
@@ -23,95 +13,12 @@ when anything of another team or any exposure sits downstream; otherwise a warni
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Column, Manifest, Node
+from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Manifest, Node
 from platform_tools.artifacts.ownership import ExposureRef, Ownership
 from platform_tools.deps.model import BreakingChange, Severity
-from platform_tools.deps.rules import in_root_project
-
-ACCESS_RANK = {"private": 0, "protected": 1, "public": 2}
-_TYPE_SYNONYMS = {
-    "integer": "int",
-    "long": "bigint",
-    "short": "smallint",
-    "byte": "tinyint",
-    "bool": "boolean",
-    "real": "float",
-    "text": "string",
-    "varchar": "string",
-}
-
-
-def normalise_type(data_type: str | None) -> str | None:
-    """Lower case, no spaces, common Spark synonyms folded (``integer`` = ``int``)."""
-    if data_type is None:
-        return None
-    text = data_type.strip().lower().replace(" ", "")
-    return _TYPE_SYNONYMS.get(text, text)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    code: str
-    kind: str
-    message: str
-
-
-def compare_node(old: Node, new: Node) -> list[Change]:
-    """The breaking differences between two variants of one node."""
-    changes: list[Change] = []
-    new_columns = {c.name.lower(): c for c in new.columns}
-    old_columns = {c.name.lower(): c for c in old.columns}
-    removed = [c for name, c in old_columns.items() if name not in new_columns]
-    added = [c for name, c in new_columns.items() if name not in old_columns]
-    renamed = _pair_renames(removed, added)
-    for col in removed:
-        if col.name in renamed:
-            changes.append(Change(
-                "BC002", "column renamed",
-                f"column {col.name} renamed to {renamed[col.name]}",
-            ))
-        else:
-            changes.append(Change("BC002", "column removed", f"column {col.name} removed"))
-    for name, col in old_columns.items():
-        other = new_columns.get(name)
-        if other is None:
-            continue
-        before, after = normalise_type(col.data_type), normalise_type(other.data_type)
-        if before and after and before != after:
-            changes.append(Change(
-                "BC003", "data type changed",
-                f"column {col.name} changed type {col.data_type} -> {other.data_type}",
-            ))
-    if old.contract_enforced and not new.contract_enforced:
-        changes.append(Change("BC004", "contract removed", "enforced contract removed"))
-    before_rank = ACCESS_RANK.get(old.access or "")
-    after_rank = ACCESS_RANK.get(new.access or "")
-    if before_rank is not None and after_rank is not None and after_rank < before_rank:
-        changes.append(Change(
-            "BC005", "access narrowed", f"access narrowed {old.access} -> {new.access}",
-        ))
-    return changes
-
-
-def _pair_renames(removed: list[Column], added: list[Column]) -> dict[str, str]:
-    """Pair removed and added columns of the same *known* type, in declaration order.
-
-    Without a declared data type on both sides nothing says the two are one column, so a
-    removed column stays *removed* (never "renamed" to an unrelated new column)."""
-    pairs: dict[str, str] = {}
-    free = list(added)
-    for col in removed:
-        before = normalise_type(col.data_type)
-        if before is None:
-            continue
-        for candidate in free:
-            if normalise_type(candidate.data_type) == before:
-                pairs[col.name] = candidate.name
-                free.remove(candidate)
-                break
-    return pairs
+from platform_tools.rules.bc import Change, compare_node, model_removed, version_removed
+from platform_tools.rules.gu import in_root_project
 
 
 def _versions(manifest: Manifest, node: Node) -> list[Node]:
@@ -141,14 +48,11 @@ def find_changes(baseline: Manifest, current: Manifest) -> Iterator[tuple[Node, 
                 yield old, changes
             continue
         if old.unique_id in current.disabled:
-            yield old, [Change("BC001", "model disabled", f"{old.label} is disabled")]
+            yield old, list(model_removed(old, disabled=True))
             continue
         siblings = _versions(current, old)
         if old.version is not None and siblings:
-            kept = ", ".join(s.label for s in siblings)
-            yield old, [Change(
-                "BC006", "version removed", f"version {old.label} removed (remaining: {kept})",
-            )]
+            yield old, list(version_removed(old, remaining=siblings))
             continue
         if old.version is None and siblings:
             # the model became versioned: fine if one version keeps the old shape
@@ -160,7 +64,7 @@ def find_changes(baseline: Manifest, current: Manifest) -> Iterator[tuple[Node, 
             )
             yield old, latest[1]
             continue
-        yield old, [Change("BC001", "model removed", f"{old.label} was removed")]
+        yield old, list(model_removed(old, disabled=False))
 
 
 def breaking_changes(

@@ -9,12 +9,14 @@ from platform_tools.artifacts.catalog import Catalog
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Manifest
 from platform_tools.artifacts.ownership import ExposureRef, Ownership
 from platform_tools.artifacts.settings import Settings, check_keys, to_str, to_str_list
-from platform_tools.deps import rules as rules_module
 from platform_tools.deps.breaking import breaking_changes
 from platform_tools.deps.model import DepsReport, Finding, Severity, TeamDependencies
 from platform_tools.errors import UsageError
+from platform_tools.rules import gu
+from platform_tools.rules.registry import rules
 
-RULES = rules_module.RULES
+# The rules deps runs: the GU family of the registry (platform_tools/rules/gu.py).
+RULES = rules("GU")
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,12 @@ def run_rules(
 ) -> list[Finding]:
     """Run every enabled rule; findings sorted by code, then node."""
     owner = ownership or Ownership(manifest)
-    ctx = rules_module.RuleContext(manifest=manifest, ownership=owner, catalog=catalog)
+    ctx = gu.RuleContext(manifest=manifest, ownership=owner, catalog=catalog)
     findings: list[Finding] = []
     for code, rule in sorted(RULES.items()):
         if code in config.disable:
             continue
-        severity = config.severity.get(code, rule.severity)
+        severity = config.severity.get(code, rule.severity or Severity.ERROR)
         for hit in rule.func(ctx):
             node = manifest.nodes.get(hit.node_id)
             findings.append(Finding(
@@ -186,12 +188,12 @@ def run(
         breaking_changes=tuple(breaks),
         teams=tuple(team_dependencies(manifest, ownership)),
         rules=tuple(
-            (code, r.name, config.severity.get(code, r.severity), r.summary)
+            (code, r.name, config.severity.get(code, r.severity or Severity.ERROR), r.summary)
             for code, r in sorted(RULES.items())
             if code not in config.disable
         ),
         baseline=str(baseline.path) if baseline is not None else None,
         new_only=new_only,
         labels=labels,
-        checked_models=len(rules_module.root_models(manifest)),
+        checked_models=len(gu.root_models(manifest)),
     )

@@ -11,8 +11,8 @@ from platform_tools.artifacts.manifest import Manifest, load_manifest
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import Need, load_target, resolve_target_dir
 from platform_tools.deps import checks
+from platform_tools.deps.checks import RULES
 from platform_tools.deps.formats import FORMATS, render
-from platform_tools.deps.rules import RULES
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
 
@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
             "Check the manifest against the platform's cross-team rules (GU codes; "
             "--list-rules), report who depends on whom per team, and with --baseline list the "
             "breaking changes against another manifest and the teams and exposures they hit. "
-            "Exit 1 when an error-severity finding or breaking change is reported."
+            "Exit 1 when an error-severity finding or breaking change is reported. "
+            "`platform-tools rules` documents every code."
         ),
     )
     add_common_arguments(parser, FORMATS)
@@ -53,9 +54,12 @@ def _load_baseline(path: Path) -> Manifest:
 
 
 def list_rules() -> str:
+    """The GU rules deps runs, with their documentation, and where the others are listed."""
     blocks = []
     for code, rule in sorted(RULES.items()):
-        blocks.append(f"{code} {rule.name} [{rule.severity.value}]\n\n{rule.doc}\n")
+        blocks.append(f"{code} {rule.name} [{rule.severity_label}]\n\n{rule.doc}\n")
+    blocks.append("Breaking changes (BC, with --baseline) and the pull-request change rules (PR): "
+                  "`platform-tools rules` lists every rule of the platform.\n")
     return "\n".join(blocks)
 
 

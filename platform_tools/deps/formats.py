@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from platform_tools import __version__
 from platform_tools.deps.model import DepsReport, Finding, Severity
-from platform_tools.deps.rules import RULES
 from platform_tools.report.text import dump_json, join, md_escape, md_table, text_table
+from platform_tools.rules.registry import rules
 
 FORMATS = ("table", "markdown", "json", "junit", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -208,21 +208,12 @@ def to_junit(report: DepsReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
 
-BREAK_RULES = {
-    "BC001": ("model-removed", "A model was removed or disabled."),
-    "BC002": ("column-removed", "A column was removed or renamed."),
-    "BC003": ("data-type-changed", "A column's data type changed."),
-    "BC004": ("contract-removed", "An enforced contract was removed."),
-    "BC005": ("access-narrowed", "A model's access was narrowed."),
-    "BC006": ("version-removed", "A model version was removed."),
-}
-
-
 def to_sarif(report: DepsReport) -> str:
-    rules = []
+    registered = rules()
+    sarif_rules = []
     for code, name, severity, summary in report.rules:
-        rule = RULES[code]
-        rules.append({
+        rule = registered[code]
+        sarif_rules.append({
             "id": code,
             "name": name,
             "shortDescription": {"text": summary},
@@ -232,11 +223,11 @@ def to_sarif(report: DepsReport) -> str:
             "defaultConfiguration": {"level": "error" if severity is Severity.ERROR
                                      else "warning"},
         })
-    for code, (name, summary) in BREAK_RULES.items():
-        rules.append({
+    for code, rule in rules("BC").items():
+        sarif_rules.append({
             "id": code,
-            "name": name,
-            "shortDescription": {"text": summary},
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
             "helpUri": f"{INFO_URI}#{code.lower()}",
             "defaultConfiguration": {"level": "error"},
         })
@@ -276,7 +267,7 @@ def to_sarif(report: DepsReport) -> str:
                 "name": "platform-tools deps",
                 "version": __version__,
                 "informationUri": INFO_URI,
-                "rules": rules,
+                "rules": sarif_rules,
             }},
             "results": results,
         }],

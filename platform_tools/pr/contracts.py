@@ -7,8 +7,9 @@
    commit of the change parsed from ``git archive`` and cached per commit in
    ``target/pr_check/baselines/<sha>/manifest.json``.
 3. ``platform-tools deps`` against the baseline with ``--new-only`` (breaking changes BC…,
-   ownership rules GU…), plus the change rules below (PR…), which apply only to models the
-   change adds or alters — the dbt-checkpoint checks that matter most, runnable offline.
+   ownership rules GU…), plus the change rules PR… (:mod:`platform_tools.rules.pr`), which
+   apply only to models the change adds or alters — the dbt-checkpoint checks that matter
+   most, runnable offline.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from platform_tools.artifacts.manifest import Manifest, Node, load_manifest
+from platform_tools.artifacts.manifest import Manifest, load_manifest
 from platform_tools.deps import checks
 from platform_tools.deps.model import DepsReport, Finding, Severity
 from platform_tools.errors import ArtifactError, PlatformError, UsageError
@@ -32,6 +33,7 @@ from platform_tools.exit_codes import ExitCode
 from platform_tools.pr.gitdiff import Base
 from platform_tools.pr.tools import dbt_error_lines, run_tool, tool_env, tool_path
 from platform_tools.report.text import join, text_table
+from platform_tools.rules.registry import Rule, rules
 
 # Everything pr-contracts writes, below the project: never dbt's own target/ files, so that
 # `platform-tools observe/report` keep reading a manifest and run results of one invocation.
@@ -41,127 +43,22 @@ BASELINES = "baselines"
 
 
 # -- change rules ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ChangeHit:
-    node: Node
-    message: str
-
-
-ChangeRuleFunc = Callable[[Manifest, Manifest], Iterator[ChangeHit]]
-
-
-@dataclass(frozen=True)
-class ChangeRule:
-    code: str
-    name: str
-    func: ChangeRuleFunc
-
-    @property
-    def doc(self) -> str:
-        return (self.func.__doc__ or "").strip()
-
-    @property
-    def summary(self) -> str:
-        return self.doc.splitlines()[0] if self.doc else self.name
-
-
-CHANGE_RULES: dict[str, ChangeRule] = {}
-
-
-def change_rule(code: str, name: str) -> Callable[[ChangeRuleFunc], ChangeRuleFunc]:
-    def register(func: ChangeRuleFunc) -> ChangeRuleFunc:
-        CHANGE_RULES[code] = ChangeRule(code, name, func)
-        return func
-
-    return register
-
-
-def _changed_models(current: Manifest, baseline: Manifest) -> Iterator[tuple[Node, Node | None]]:
-    for node in current.models():
-        if node.package_name and current.metadata.project_name and (
-            node.package_name != current.metadata.project_name
-        ):
-            continue
-        yield node, baseline.nodes.get(node.unique_id)
-
-
-@change_rule("PR001", "model-description-dropped")
-def model_description_dropped(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
-    """A model added or changed by the pull request has no description.
-
-    Rationale: every model carries a description (docs/conventions.md); it is what the docs
-    site shows to the teams that discover and use it. Checked offline for models the change
-    adds and models whose description the change removes, so existing gaps never block an
-    unrelated change (dbt-checkpoint's `check-model-has-description` covers the rest where it
-    can run).
-
-    Example: deleting `description:` of `slv_meters` from `_metering__silver.yml`.
-    Fix: describe the model in its folder's properties file.
-    """
-    for node, old in _changed_models(current, baseline):
-        if node.description.strip():
-            continue
-        if old is None:
-            yield ChangeHit(node, f"new model {node.label} has no description")
-        elif old.description.strip():
-            yield ChangeHit(node, f"{node.label} lost its description in this change")
-
-
-@change_rule("PR002", "model-without-properties-file")
-def model_without_properties_file(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
-    """A model added or changed by the pull request has no properties file entry.
-
-    Rationale: descriptions, column types, tests, tier and SLA live in the folder's
-    `_<domain>__<layer>.yml`; a model without an entry has none of them.
-
-    Example: a new `models/billing/silver/slv_discounts.sql` with no `- name: slv_discounts`.
-    Fix: add the model to its folder's properties file.
-    """
-    for node, old in _changed_models(current, baseline):
-        if node.patch_path:
-            continue
-        if old is None:
-            yield ChangeHit(node, f"new model {node.label} is not in any properties file")
-        elif old.patch_path:
-            yield ChangeHit(node, f"{node.label} was removed from its properties file")
-
-
-def _is_gold(node: Node) -> bool:
-    return node.layer == "gold" or "/gold/" in node.original_file_path
-
-
-@change_rule("PR003", "gold-model-without-contract")
-def gold_model_without_contract(current: Manifest, baseline: Manifest) -> Iterator[ChangeHit]:
-    """A non-public gold model added or changed by the pull request has no contract.
-
-    Rationale: gold models are the data products (docs/conventions.md); their columns and
-    types are a promise. A public one is covered already: GU010 (public model without an
-    enforced contract) and, when the change removed it, BC004. Read from the manifest, so a
-    contract switched off in the model's `.sql` config counts as much as one dropped from
-    YAML. Only models the change adds, and those whose contract it removes, are reported.
-
-    Example: `{{ config(access='protected', contract={'enforced': false}) }}` in a gold model.
-    Fix: `config: {contract: {enforced: true}}` with every column's `data_type`.
-    """
-    for node, old in _changed_models(current, baseline):
-        if not _is_gold(node) or node.contract_enforced or node.is_public:
-            continue
-        if old is None:
-            yield ChangeHit(node, f"new gold model {node.label} has no enforced contract")
-        elif old.contract_enforced:
-            yield ChangeHit(node, f"{node.label} lost its enforced contract in this change")
+def change_rules() -> dict[str, Rule]:
+    """The change rules (PR codes, :mod:`platform_tools.rules.pr`), by code."""
+    return rules("PR")
 
 
 def run_change_rules(
     current: Manifest, baseline: Manifest, disable: frozenset[str] = frozenset()
 ) -> list[Finding]:
     findings = []
-    for code, rule in sorted(CHANGE_RULES.items()):
+    for code, rule in change_rules().items():
         if code in disable:
             continue
         for hit in rule.func(current, baseline):
             findings.append(Finding(
-                code=code, rule=rule.name, severity=Severity.ERROR, message=hit.message,
+                code=code, rule=rule.name, severity=rule.severity or Severity.ERROR,
+                message=hit.message,
                 node_id=hit.node.unique_id, label=hit.node.label, team=hit.node.team,
                 domain=hit.node.domain, path=hit.node.location,
             ))
@@ -253,11 +150,12 @@ class ContractsResult:
 
 def split_disabled(codes: list[str]) -> tuple[list[str], frozenset[str]]:
     """``--disable`` codes for deps (GU…) and for the change rules (PR…)."""
-    change = frozenset(c for c in codes if c in CHANGE_RULES)
-    unknown = [c for c in codes if c.startswith("PR") and c not in CHANGE_RULES]
+    known = change_rules()
+    change = frozenset(c for c in codes if c in known)
+    unknown = [c for c in codes if c.startswith("PR") and c not in known]
     if unknown:
         raise UsageError(f"--disable {unknown[0]}: unknown rule code; known: "
-                         + ", ".join(sorted(CHANGE_RULES)))
+                         + ", ".join(sorted(known)))
     return [c for c in codes if c not in change], change
 
 

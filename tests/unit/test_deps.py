@@ -11,9 +11,9 @@ import pytest
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.deps import checks
+from platform_tools.deps.checks import RULES
 from platform_tools.deps.formats import FORMATS, render
 from platform_tools.deps.model import DepsReport, Severity
-from platform_tools.deps.rules import RULES
 from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
 from platform_tools.testing.scenarios import (
     gridunion,

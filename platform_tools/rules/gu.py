@@ -1,9 +1,10 @@
-"""The cross-team rules of ``platform-tools deps``.
+"""GU rules: ownership and boundaries, checked on one manifest by ``platform-tools deps``.
 
-Each rule is a small function registered with :func:`rule` under a code and a default
-severity. Its docstring is its user documentation — first line the summary, then the
-rationale, then an example — and ``platform-tools deps --list-rules`` prints it. A rule
-receives a :class:`RuleContext` and yields :class:`Hit` objects; the runner turns them into
+Each rule is a small function registered with :func:`~platform_tools.rules.registry.rule`
+under a code and a default severity; its docstring is its user documentation (summary,
+Rationale, Example, Fix), listed by ``platform-tools rules``. A rule receives a
+:class:`RuleContext` and yields :class:`Hit` objects; the runner
+(:func:`platform_tools.deps.checks.run_rules`) turns them into
 :class:`~platform_tools.deps.model.Finding` objects.
 
 Rules look at the models of the root project (installed packages are not the team's to fix).
@@ -13,9 +14,8 @@ one, else the team (dbt group) when both have one.
 
 from __future__ import annotations
 
-import inspect
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,6 +24,7 @@ from platform_tools.artifacts.graph import cycle_path, strongly_connected
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Manifest, Node
 from platform_tools.artifacts.ownership import Ownership
 from platform_tools.deps.model import Severity
+from platform_tools.rules.registry import rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,40 +105,6 @@ def crossing(consumer: Node, producer: Node) -> str | None:
     if consumer.team and producer.team and consumer.team != producer.team:
         return f"team {producer.team}"
     return None
-
-
-RuleFunc = Callable[[RuleContext], Iterator[Hit]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    severity: Severity
-    func: RuleFunc
-
-    @property
-    def doc(self) -> str:
-        return inspect.cleandoc(self.func.__doc__ or "")
-
-    @property
-    def summary(self) -> str:
-        return self.doc.splitlines()[0] if self.doc else self.name
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(code: str, name: str, severity: Severity) -> Callable[[RuleFunc], RuleFunc]:
-    """Register a rule function under ``code``."""
-
-    def register(func: RuleFunc) -> RuleFunc:
-        if code in RULES:
-            raise ValueError(f"duplicate rule code {code}")
-        RULES[code] = Rule(code=code, name=name, severity=severity, func=func)
-        return func
-
-    return register
 
 
 # --------------------------------------------------------------------------------------
