@@ -197,10 +197,11 @@ def plan(results: Any, graph: Any) -> list[dict[str, Any]]:
     for result in results:  # unit tests are not in graph.nodes
         node = result.node
         tested = tested_model(node)
+        parents = list(getattr(getattr(node, "depends_on", None), "nodes", None) or [])
         touched[node.unique_id] = (
             _value(node.resource_type),
             str(node.name),
-            [tested] if tested else list(node.depends_on.nodes),
+            [tested] if tested else parents,
             node_is_wap(node),
         )
     models: set[str] = set()

@@ -192,3 +192,34 @@ def test_a_generic_test_reads_the_candidate_of_its_model_and_others_only_when_bu
         assert reads_candidate(generic, other, "build")  # built in this invocation
     finally:
         selected_resources.set_selected_resources(saved)
+
+
+def test_a_retry_publishes_what_the_lost_build_audited_and_hooks_are_ignored(graph: Any) -> None:
+    hook = SimpleNamespace(
+        node=SimpleNamespace(
+            unique_id="operation.p.hook", name="hook", resource_type="operation", access=None,
+            config=SimpleNamespace(materialized=None, get=lambda *a: None),
+            depends_on=SimpleNamespace(macros=["macro.p.m"]),  # a hook depends on macros only
+        ),
+        status="success",
+    )  # fmt: skip
+    nodes = graph["nodes"]
+    lost_build = {  # fct_a built and audited, then the engine died before fct_b was written
+        "model.p.fct_a": "success", "test.p.unique_a": "pass", "test.p.not_null_a": "pass",
+        "model.p.fct_b": "error", "test.p.unique_b": "skipped", "test.p.rel_b_a": "skipped",
+    }  # fmt: skip
+    retry = [hook] + [
+        result(nodes[uid], status)
+        for uid, status in {
+            "model.p.fct_b": "success", "test.p.unique_b": "pass", "test.p.rel_b_a": "pass",
+        }.items()
+    ]  # fmt: skip
+    assert {d["name"] for d in plugin.plan(retry, graph) if d["action"] == "publish"} == {"fct_b"}
+    with plugin._lock:
+        plugin._retried[plugin._invocation()] = lost_build
+    try:
+        published = {d["name"] for d in plugin.plan(retry, graph) if d["action"] == "publish"}
+        assert published == {"fct_a", "fct_b"}
+    finally:
+        with plugin._lock:
+            plugin._retried.clear()
