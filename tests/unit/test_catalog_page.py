@@ -16,14 +16,14 @@ from platform_tools.cli import main
 from platform_tools.observe import health
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import RunRecord, run_document
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ColumnSpec,
     ManifestBuilder,
     ResultSpec,
     run_results_dict,
     write_json,
 )
-from platform_tools.testing.scenarios import gridunion
+from tests.support.scenarios import gridunion
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # the runs below start 2026-01-01T06:00Z
 

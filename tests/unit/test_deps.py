@@ -14,8 +14,8 @@ from platform_tools.deps import checks
 from platform_tools.deps.formats import FORMATS, render
 from platform_tools.deps.model import DepsReport, Severity
 from platform_tools.deps.rules import RULES
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
-from platform_tools.testing.scenarios import (
+from tests.support.builder import ColumnSpec, ManifestBuilder
+from tests.support.scenarios import (
     gridunion,
     incident_bronze_change,
     incident_foreign_silver,

@@ -29,8 +29,8 @@ from platform_tools.pr.hooks import (
     select_files,
 )
 from platform_tools.pr.tools import tool_path
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
-from platform_tools.testing.scenarios import gridunion, incident_bronze_change
+from tests.support.builder import ColumnSpec, ManifestBuilder
+from tests.support.scenarios import gridunion, incident_bronze_change
 
 REPO = Path(__file__).resolve().parents[2]
 

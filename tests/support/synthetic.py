@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ColumnSpec,
     ManifestBuilder,
     ResultSpec,

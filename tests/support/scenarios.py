@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
+from tests.support.builder import ColumnSpec, ManifestBuilder
 
 TEAM_OF = {
     "metering": "platform",
