@@ -6,7 +6,7 @@
 What it does, in a temporary directory:
 
 1. generates a GridUnion-shaped manifest (``--models``, ``--tests``) with ``--runs`` recorded
-   runs of history (``platform_tools.testing.synthetic``);
+   runs of history (``tests.support.synthetic``);
 2. runs each command as a separate process, the way a user or CI does: once cold (no parse
    cache), then ``--repeat`` times warm, and reports the median wall time and the peak
    resident memory of the process (``resource.getrusage`` in a small helper process);
@@ -38,8 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from platform_tools.artifacts.cache import CACHE_DIR  # noqa: E402
-from platform_tools.testing.builder import write_json  # noqa: E402
-from platform_tools.testing.synthetic import (  # noqa: E402
+from tests.support.builder import write_json  # noqa: E402
+from tests.support.synthetic import (  # noqa: E402
     SyntheticSpec,
     chain_project,
     generate,

@@ -41,6 +41,9 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 11. stops a ``build``/``run`` that reads the landing zone when nothing is staged or the
     staging manifest is unreadable, in one line (:mod:`dbt_gridunion.staging_check`).
 
+12. keeps one current record per view in the view registry ``platform_catalog.relations``
+    (:mod:`dbt_gridunion.view_registry`): a view rebuilt with the same definition adds no row.
+
 It changes nothing for a project that neither uses ``domain:`` nor connects to a local engine.
 """
 
@@ -56,6 +59,7 @@ from dbt_gridunion.environment import check_environment_for_dbt
 from dbt_gridunion.pii_pepper import install_pepper_adapter_method
 from dbt_gridunion.run_history import install_run_recorder
 from dbt_gridunion.staging_check import install_staging_check
+from dbt_gridunion.view_registry import install_view_registry
 from dbt_gridunion.wap import install_wap
 from dbt_gridunion.writer_hook import install_writer_lock
 
@@ -70,5 +74,6 @@ install_writer_lock()
 install_wap()
 install_pepper_adapter_method()
 install_staging_check()
+install_view_registry()
 
 plugins: list[type] = []

@@ -285,7 +285,3 @@ class Impact:
     other_teams: tuple[str, ...]
     models: tuple[str, ...]
     exposures: tuple[ExposureRef, ...]
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.models or self.exposures)

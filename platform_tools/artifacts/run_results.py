@@ -56,10 +56,6 @@ class NodeResult:
         return self.status in ERROR_STATUSES
 
     @property
-    def is_warning(self) -> bool:
-        return self.status in WARN_STATUSES
-
-    @property
     def is_ok(self) -> bool:
         return self.status in OK_STATUSES
 

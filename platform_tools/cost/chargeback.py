@@ -36,7 +36,6 @@ from platform_tools.cost.storage import TableStorage
 
 SECONDS_PER_HOUR = Decimal(3600)
 BYTES_PER_GB = Decimal(10) ** 9
-OTHER = "(other)"
 
 
 # --------------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ from platform_tools.artifacts.run_results import (
     load_run_results,
 )
 from platform_tools.artifacts.runs import (
-    PIPELINE_COMMANDS,
     command_line,
     is_pipeline_command,
     is_pipeline_run,
@@ -56,8 +55,6 @@ RUN_SCHEMA = "platform-tools/history/run/v1"
 SUMMARY_SCHEMA = "platform-tools/history/manifest-summary/v1"
 RUN_FILE = "run.json"
 SUMMARY_FILE = "manifest_summary.json.gz"
-# dbt commands whose run_results describe executed nodes (the one rule, in artifacts.runs)
-RECORDED_COMMANDS = PIPELINE_COMMANDS
 STALE_TMP_SECONDS = 24 * 3600
 CLOCK_SLACK_MS = 2000
 
@@ -686,13 +683,6 @@ def load_history(
     if limit is not None and within_days is None:
         records = records[-limit:] if limit > 0 else []
     return History(history_dir, tuple(records), tuple(problems))
-
-
-def default_history_dir() -> Path:
-    """``<lakehouse>/_history`` of the configured lakehouse (``GRIDUNION_LAKEHOUSE``)."""
-    from platform_tools.engine.config import EngineConfig
-
-    return EngineConfig.from_env().lakehouse / "_history"
 
 
 def runs_with_target(

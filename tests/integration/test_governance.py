@@ -9,6 +9,7 @@ private model, and asserts that ``dbt parse`` itself refuses it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,6 +136,49 @@ def test_every_model_seed_and_snapshot_has_a_description_group_and_domain(
         assert node["group"] == DOMAINS[domain], node["unique_id"]
         layer = node["config"]["meta"].get("layer")
         assert node["schema"] == f"{domain}_{layer}", node["unique_id"]
+
+
+def test_every_macro_is_documented_in_its_folder_properties_file(
+    manifest: dict[str, Any],
+) -> None:
+    """Each folder under macros/ has one `_<folder>__macros.yml` documenting every macro of the
+    folder and each of its arguments (generic tests are the macros `test_<name>`)."""
+    macros = [m for m in manifest["macros"].values() if m["package_name"] == "gridunion"]
+    assert macros
+    folders = {Path(m["original_file_path"]).parent for m in macros}
+    for folder in folders:
+        assert sorted(p.name for p in (REPO / folder).glob("*.yml")) == [
+            f"_{folder.name}__macros.yml"
+        ], folder
+    for macro in macros:
+        name = macro["unique_id"]
+        folder = Path(macro["original_file_path"]).parent
+        assert macro["patch_path"] == f"gridunion://{folder}/_{folder.name}__macros.yml", name
+        assert macro["description"].strip(), name
+        assert all(a["description"].strip() for a in macro["arguments"]), name
+        assert [a["name"] for a in macro["arguments"]] == macro_parameters(macro), name
+
+
+def macro_parameters(macro: dict[str, Any]) -> list[str]:
+    """The parameter names of a macro's (or generic test's) signature."""
+    opening = re.search(r"\{%-?\s*(?:macro|test)\s+\w+\(", macro["macro_sql"])
+    if opening is None:  # a materialization
+        return []
+    names, depth, current = [], 0, ""
+    for char in macro["macro_sql"][opening.end():]:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        if char == "," and depth == 0:
+            names.append(current)
+            current = ""
+        else:
+            current += char
+    names.append(current)
+    return [n.split("=")[0].strip() for n in names if n.strip()]
 
 
 def test_each_domain_has_models(manifest: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """A corpus of real-shaped dbt artifacts, built by the tests themselves.
 
-The GridUnion scenario project (:func:`platform_tools.testing.scenarios.gridunion`) grown into
+The GridUnion scenario project (:func:`tests.support.scenarios.gridunion`) grown into
 what other public dbt projects look like: models of installed packages, exposures owned
 through ``config.group`` or only by a person (``owner.name``), files written on Windows
 (``models\\billing\\x.sql``), and the artifacts of every supported dbt — manifest v10 (dbt
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ManifestBuilder,
     ResultSpec,
     run_results_dict,
     write_json,
 )
-from platform_tools.testing.scenarios import gridunion
+from tests.support.scenarios import gridunion
 
 SCHEMA = "https://schemas.getdbt.com/dbt/{kind}/{version}.json"
 

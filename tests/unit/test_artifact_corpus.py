@@ -18,7 +18,7 @@ from platform_tools.cli import main
 from platform_tools.deps import checks
 from platform_tools.deps.breaking import breaking_changes
 from platform_tools.observe.history import load_history, record_run
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ColumnSpec,
     ManifestBuilder,
     catalog_dict,

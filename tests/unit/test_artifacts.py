@@ -21,8 +21,8 @@ from platform_tools.artifacts import cache as artifact_cache
 from platform_tools.artifacts.graph import cycle_path, reachable, strongly_connected
 from platform_tools.errors import ArtifactError
 from platform_tools.exit_codes import ExitCode
-from platform_tools.testing.builder import ManifestBuilder, write_json
-from platform_tools.testing.scenarios import gridunion
+from tests.support.builder import ManifestBuilder, write_json
+from tests.support.scenarios import gridunion
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts"
 

@@ -16,14 +16,14 @@ from platform_tools.cli import main
 from platform_tools.observe import health
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import RunRecord, run_document
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ColumnSpec,
     ManifestBuilder,
     ResultSpec,
     run_results_dict,
     write_json,
 )
-from platform_tools.testing.scenarios import gridunion
+from tests.support.scenarios import gridunion
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # the runs below start 2026-01-01T06:00Z
 
@@ -76,12 +76,12 @@ def test_public_models_by_domain_with_owner_sla_and_consumers() -> None:
     assert [d.domain for d in catalog.domains] == [
         "billing", "commercial", "customers", "metering", "regulatory"]
     labels = {p.label for p in catalog.products}
-    assert "fct_meter_readings" in labels and "int_meter_readings" not in labels  # public only
+    assert "fct_meter_readings" in labels and "slv_meter_readings" not in labels  # public only
     readings = _product(catalog, "fct_meter_readings")
     assert readings.team == "platform"
     assert readings.owner == "platform lead <platform@gridunion.example>"
     assert readings.sla_hours == 24 and readings.tier == 1 and readings.contract_enforced
-    # read directly by billing (int_invoice_lines) and regulatory (rpt_lu_consumption)
+    # read directly by billing (slv_invoice_lines) and regulatory (rpt_lu_consumption)
     assert readings.reader_teams == ("nordgrid", "regulatory_reporting")
     # the Luxembourg dashboard sits two hops downstream
     assert [e.label for e in readings.exposures] == ["Luxembourg regulator dashboard"]

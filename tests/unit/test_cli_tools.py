@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from platform_tools.cli import main
-from platform_tools.testing.builder import write_json
-from platform_tools.testing.scenarios import gridunion, incident_bronze_change
-from platform_tools.testing.synthetic import SyntheticSpec, generate, write_target
+from tests.support.builder import write_json
+from tests.support.scenarios import gridunion, incident_bronze_change
+from tests.support.synthetic import SyntheticSpec, generate, write_target
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts"
 
@@ -177,7 +177,7 @@ def test_cost_uses_history_and_flags(tmp_path: Path, isolated: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     project = generate(SyntheticSpec(models=40, tests=80, runs=3))
     target = write_target(tmp_path / "target", project)
-    from platform_tools.testing.synthetic import write_history
+    from tests.support.synthetic import write_history
 
     write_history(isolated / "_history", project)
     assert main(["cost", "--target-dir", str(target), "--format", "markdown",

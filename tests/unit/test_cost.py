@@ -19,8 +19,8 @@ from platform_tools.cost.formats import FORMATS, render
 from platform_tools.cost.money import allocate, to_cents
 from platform_tools.cost.storage import TableStorage, read_table_storage, warehouse_storage
 from platform_tools.errors import UsageError
-from platform_tools.testing.builder import ManifestBuilder
-from platform_tools.testing.scenarios import gridunion
+from tests.support.builder import ManifestBuilder
+from tests.support.scenarios import gridunion
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts"
 

@@ -14,8 +14,8 @@ from platform_tools.deps import checks
 from platform_tools.deps.checks import RULES
 from platform_tools.deps.formats import FORMATS, render
 from platform_tools.deps.model import DepsReport, Severity
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
-from platform_tools.testing.scenarios import (
+from tests.support.builder import ColumnSpec, ManifestBuilder
+from tests.support.scenarios import (
     gridunion,
     incident_bronze_change,
     incident_foreign_silver,
@@ -41,7 +41,7 @@ def codes(result: DepsReport) -> set[str]:
 # rules: one passing (the clean project) and one failing case per rule
 # --------------------------------------------------------------------------------------
 def _cross_domain_non_public(b: ManifestBuilder) -> None:
-    internal(b, "int_churn_signals", "commercial", "silver", ["int_invoice_lines"],
+    internal(b, "slv_churn_signals", "commercial", "silver", ["slv_invoice_lines"],
              upstream=["billing"])
 
 
@@ -50,21 +50,21 @@ def _undeclared(b: ManifestBuilder) -> None:
 
 
 def _gold_reads_bronze(b: ManifestBuilder) -> None:
-    product(b, "rpt_nl_raw", "regulatory", ["stg_dutchgrid__readings"], upstream=["metering"])
+    product(b, "rpt_nl_raw", "regulatory", ["brz_dutchgrid__readings"], upstream=["metering"])
 
 
 def _bronze_reads_model(b: ManifestBuilder) -> None:
-    internal(b, "stg_luxpower__meters", "metering", "bronze", ["stg_luxpower__readings"])
+    internal(b, "brz_luxpower__meters", "metering", "bronze", ["brz_luxpower__readings"])
 
 
 def _domain_cycle(b: ManifestBuilder) -> None:
-    internal(b, "int_customer_value", "customers", "silver", ["fct_invoices"],
+    internal(b, "slv_customer_value", "customers", "silver", ["fct_invoices"],
              upstream=["billing"])
 
 
 def _written_twice(b: ManifestBuilder) -> None:
-    b.model("invoice_lines_fix", team="commercial_analytics", domain="commercial",
-            layer="silver", schema="billing_silver", alias="int_invoice_lines",
+    b.model("slv_invoice_lines_fix", team="commercial_analytics", domain="commercial",
+            layer="silver", schema="billing_silver", alias="slv_invoice_lines",
             meta={"upstream_domains": []})
 
 
@@ -107,12 +107,12 @@ def _no_domain(b: ManifestBuilder) -> None:
 
 
 RULE_CASES: list[tuple[str, Callable[[ManifestBuilder], None], str]] = [
-    ("GU001", _cross_domain_non_public, "int_churn_signals"),
-    ("GU002", _undeclared, "int_invoice_lines"),
+    ("GU001", _cross_domain_non_public, "slv_churn_signals"),
+    ("GU002", _undeclared, "slv_invoice_lines"),
     ("GU003", _gold_reads_bronze, "rpt_nl_raw"),
-    ("GU004", _bronze_reads_model, "stg_luxpower__meters"),
-    ("GU005", _domain_cycle, "int_"),
-    ("GU006", _written_twice, "invoice_lines_fix"),
+    ("GU004", _bronze_reads_model, "brz_luxpower__meters"),
+    ("GU005", _domain_cycle, "slv_"),
+    ("GU006", _written_twice, "slv_invoice_lines_fix"),
     ("GU007", _foreign_schema, "churn_flags"),
     ("GU010", _no_contract, "fct_invoices"),
     ("GU011", _no_descriptions, "fct_invoices"),
@@ -195,11 +195,11 @@ def test_incident_1_undeclared_cross_domain_dependency() -> None:
 @pytest.mark.parametrize("access", ["private", "protected"])
 def test_incident_2_private_or_protected_silver_of_another_team(access: str) -> None:
     builder = gridunion()
-    uid = builder.model_id("int_invoice_lines")
+    uid = builder.model_id("slv_invoice_lines")
     builder.nodes[uid]["access"] = access
     builder.nodes[uid]["config"]["access"] = access
-    reader = internal(builder, "int_churn_signals", "commercial", "silver",
-                      ["int_invoice_lines"], upstream=["billing"])
+    reader = internal(builder, "slv_churn_signals", "commercial", "silver",
+                      ["slv_invoice_lines"], upstream=["billing"])
     (finding,) = [f for f in report(builder).findings if f.code == "GU001"]
     assert finding.node_id == reader and finding.team == "commercial_analytics"
     assert f"{access} model of domain billing, team nordgrid" in finding.message
@@ -213,7 +213,7 @@ def test_incident_2_foreign_silver_read_and_written() -> None:
     assert ("GU001", reader) in by_code
     assert ("GU006", writer) in by_code
     message = next(f.message for f in result.findings if f.code == "GU001")
-    assert "int_invoice_lines" in message and "team nordgrid" in message
+    assert "slv_invoice_lines" in message and "team nordgrid" in message
 
 
 def test_incident_3_bronze_change_reaches_luxembourg_dashboard() -> None:
@@ -306,7 +306,7 @@ def _versioned(b: ManifestBuilder, versions: list[int], change_latest: bool) -> 
                 ColumnSpec("price", "double", "Price.")]
         if change_latest and version == max(versions):
             cols[1] = ColumnSpec("price_eur", "decimal(10,4)", "Price in EUR.")
-        product(b, "fct_tariffs", "billing", ["int_invoice_lines"], columns=cols)
+        product(b, "fct_tariffs", "billing", ["slv_invoice_lines"], columns=cols)
         uid = b.model_id("fct_tariffs")
         node = b.nodes.pop(uid)
         node["unique_id"] = f"{uid}.v{version}"
@@ -336,7 +336,7 @@ def test_new_version_with_old_kept_is_allowed_and_removing_it_is_not() -> None:
 
 def test_unversioned_model_becoming_versioned_with_old_shape_kept() -> None:
     baseline = gridunion()
-    product(baseline, "fct_tariffs", "billing", ["int_invoice_lines"],
+    product(baseline, "fct_tariffs", "billing", ["slv_invoice_lines"],
             columns=[ColumnSpec("tariff_id", "bigint", "Key.", ("not_null",)),
                      ColumnSpec("price", "double", "Price.")])
     current = gridunion()
@@ -347,14 +347,14 @@ def test_unversioned_model_becoming_versioned_with_old_shape_kept() -> None:
 
 def test_private_change_without_consumers_is_only_a_warning() -> None:
     def drop(b: ManifestBuilder) -> None:
-        internal(b, "int_scratch", "billing", "silver", ["int_invoice_lines"],
+        internal(b, "slv_scratch", "billing", "silver", ["slv_invoice_lines"],
                  columns=["a", "b"])
 
     baseline = gridunion()
     drop(baseline)
     current = gridunion()
     drop(current)
-    del current.nodes[current.model_id("int_scratch")]["columns"]["b"]
+    del current.nodes[current.model_id("slv_scratch")]["columns"]["b"]
     result = checks.run(manifest_of(current), baseline=manifest_of(baseline, "b.json"))
     (change,) = result.breaking_changes
     assert change.severity is Severity.WARN and not result.failed
@@ -456,7 +456,7 @@ def test_markdown_format_names_affected_teams(incident_report: DepsReport) -> No
     assert "**Teams affected by this change:**" in text
     for heading in ("### Breaking changes", "### Rule findings", "### Cross-team dependencies"):
         assert heading in text
-    assert "| `stg_dutchgrid__readings` | platform |" in text
+    assert "| `brz_dutchgrid__readings` | platform |" in text
 
 
 def test_table_format(incident_report: DepsReport) -> None:

@@ -23,14 +23,14 @@ from platform_tools.observe.history import (
     rows_written_between,
     run_document,
 )
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ManifestBuilder,
     ResultSpec,
     run_results_dict,
     sources_dict,
     write_json,
 )
-from platform_tools.testing.scenarios import gridunion
+from tests.support.scenarios import gridunion
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts"
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -307,7 +307,7 @@ def test_formats(fmt: str) -> None:
 
 
 def test_synthetic_history_end_to_end(tmp_path: Path) -> None:
-    from platform_tools.testing.synthetic import SyntheticSpec, generate, write_history
+    from tests.support.synthetic import SyntheticSpec, generate, write_history
 
     project = generate(SyntheticSpec(models=60, tests=150, runs=4, fail_rate=0.02))
     assert write_history(tmp_path, project) == 4
@@ -323,7 +323,7 @@ def test_synthetic_history_end_to_end(tmp_path: Path) -> None:
 def test_history_reads_only_the_runs_asked_for(tmp_path: Path) -> None:
     import os
 
-    from platform_tools.testing.synthetic import SyntheticSpec, generate, write_history
+    from tests.support.synthetic import SyntheticSpec, generate, write_history
 
     project = generate(SyntheticSpec(models=12, tests=10, runs=6))
     write_history(tmp_path, project)

@@ -29,8 +29,8 @@ from platform_tools.pr.hooks import (
     select_files,
 )
 from platform_tools.pr.tools import tool_path
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
-from platform_tools.testing.scenarios import gridunion, incident_bronze_change
+from tests.support.builder import ColumnSpec, ManifestBuilder
+from tests.support.scenarios import gridunion, incident_bronze_change
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -325,17 +325,17 @@ def _manifest(b: ManifestBuilder) -> Manifest:
 
 def test_change_rules_only_flag_what_the_change_did() -> None:
     baseline = gridunion()
-    baseline.nodes[baseline.model_id("int_customers")]["description"] = "Customers."
-    current = gridunion()  # int_customers without its description: dropped by the change
-    current.model("int_new_no_docs", team="nordgrid", domain="billing", layer="silver",
+    baseline.nodes[baseline.model_id("slv_customers")]["description"] = "Customers."
+    current = gridunion()  # slv_customers without its description: dropped by the change
+    current.model("slv_new_no_docs", team="nordgrid", domain="billing", layer="silver",
                   columns=[ColumnSpec("x")])
-    current.model("int_new_no_yaml", team="nordgrid", domain="billing", layer="silver",
+    current.model("slv_new_no_yaml", team="nordgrid", domain="billing", layer="silver",
                   description="Has a description but no properties file.")
     findings = contracts.run_change_rules(_manifest(current), _manifest(baseline))
     assert sorted((f.code, f.label) for f in findings) == [
-        ("PR001", "int_customers"), ("PR001", "int_new_no_docs"), ("PR002", "int_new_no_yaml")]
-    # int_meter_readings has no description on either side: an existing gap does not block
-    dropped = next(f for f in findings if f.label == "int_customers")
+        ("PR001", "slv_customers"), ("PR001", "slv_new_no_docs"), ("PR002", "slv_new_no_yaml")]
+    # slv_meter_readings has no description on either side: an existing gap does not block
+    dropped = next(f for f in findings if f.label == "slv_customers")
     assert dropped.team == "electra" and "lost its description" in dropped.message
     assert contracts.run_change_rules(_manifest(current), _manifest(baseline),
                                       frozenset({"PR001", "PR002"})) == []
@@ -360,7 +360,7 @@ def test_change_rule_pr003_gold_models_keep_their_contract() -> None:
                   description="Never had one.", columns=[ColumnSpec("x")])
     current.model("dim_gold_new", team="nordgrid", domain="billing", layer="gold",
                   description="New.", columns=[ColumnSpec("x")])
-    current.model("int_silver_new", team="nordgrid", domain="billing", layer="silver",
+    current.model("slv_silver_new", team="nordgrid", domain="billing", layer="silver",
                   description="Silver needs none.", columns=[ColumnSpec("x")])
     # public: GU010 (and BC004 when it had one) report it, PR003 does not repeat them
     current.model("dim_gold_public_new", team="nordgrid", domain="billing", layer="gold",
@@ -415,24 +415,24 @@ def _report(*, breaking: bool, lint_ok: bool = True) -> slim_ci.SlimCiReport:
     if breaking:
         incident_bronze_change(changed)
     result = contracts.check(_manifest(changed), baseline, checks.DepsConfig())
-    lint = slim_ci.LintOutcome(("models/metering/bronze/stg_dutchgrid__readings.sql",),
+    lint = slim_ci.LintOutcome(("models/metering/bronze/brz_dutchgrid__readings.sql",),
                                () if lint_ok else (slim_ci.LintViolation(
-                                   "models/metering/bronze/stg_dutchgrid__readings.sql", 4,
+                                   "models/metering/bronze/brz_dutchgrid__readings.sql", 4,
                                    "AL01", "Implicit aliasing of table."),))
     build = slim_ci.BuildOutcome(True, "dbt build", 0, {"success": 4, "pass": 9})
     exposure = ExposureRef("exposure.gridunion.lu_regulator_dashboard", "lu_regulator_dashboard",
                            "Luxembourg regulator dashboard", "dashboard",
                            "regulatory_reporting", "https://bi.example/lu")
     changed_node = slim_ci.ChangedNode(
-        "model.gridunion.stg_dutchgrid__readings", "stg_dutchgrid__readings", "model",
+        "model.gridunion.brz_dutchgrid__readings", "brz_dutchgrid__readings", "model",
         "modified", "platform", "metering", "bronze", "private",
-        "models/metering/bronze/stg_dutchgrid__readings.sql", 6, 1)
+        "models/metering/bronze/brz_dutchgrid__readings.sql", 6, 1)
     return slim_ci.SlimCiReport(
         base=Base("origin/main", "a" * 40), head="b" * 40, baseline="base/manifest.json",
-        changed_files=("models/metering/bronze/stg_dutchgrid__readings.sql",),
+        changed_files=("models/metering/bronze/brz_dutchgrid__readings.sql",),
         changed=(changed_node,), owners=("platform",),
         downstream_teams=("nordgrid", "regulatory_reporting"), exposures=(exposure,),
-        downstream_models=("int_meter_readings", "fct_meter_readings"), contracts=result,
+        downstream_models=("slv_meter_readings", "fct_meter_readings"), contracts=result,
         lint=lint, build=build,
     )
 
@@ -445,8 +445,8 @@ def test_comment_names_teams_exposures_and_results() -> None:
     assert "**Teams affected:** `commercial_analytics`, `nordgrid`, `platform`" in text
     assert "**Teams downstream (please review):** `nordgrid`, `regulatory_reporting`" in text
     assert "Luxembourg regulator dashboard (dashboard, owned by `regulatory_reporting`)" in text
-    assert "| `stg_dutchgrid__readings` | modified | platform | metering / bronze |" in text
-    assert "`stg_dutchgrid__readings` | platform | stg_dutchgrid__readings: column" in text
+    assert "| `brz_dutchgrid__readings` | modified | platform | metering / bronze |" in text
+    assert "`brz_dutchgrid__readings` | platform | brz_dutchgrid__readings: column" in text
     assert "Implicit aliasing of table." in text and "❌ 1 violation(s)" in text
     assert "SUCCESS=4 PASS=9" in text
 

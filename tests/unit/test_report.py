@@ -18,7 +18,7 @@ from platform_tools.artifacts.target import load_target
 from platform_tools.observe.history import load_history
 from platform_tools.report import build
 from platform_tools.report.svg import bar_chart, dependency_graph, run_timeline
-from platform_tools.testing.synthetic import (
+from tests.support.synthetic import (
     SyntheticSpec,
     generate,
     write_history,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from platform_tools.testing.builder import (
+from tests.support.builder import (
     ColumnSpec,
     ManifestBuilder,
     ResultSpec,
@@ -145,7 +145,7 @@ def generate(spec: SyntheticSpec) -> SyntheticProject:
             for other in declared:
                 if public[other] and rng.random() < 0.5:
                     refs.append(names[rng.choice(public[other])])
-        name = f"{ {'bronze': 'stg', 'silver': 'int', 'gold': 'fct'}[layer]}_{domain}_{i:05d}"
+        name = f"{ {'bronze': 'brz', 'silver': 'slv', 'gold': 'fct'}[layer]}_{domain}_{i:05d}"
         is_public = layer == "gold"
         columns = [
             ColumnSpec(f"{name}_id", "bigint", "Primary key." if is_public else "",

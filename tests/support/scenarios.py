@@ -3,16 +3,16 @@ of the GridUnion story as changes to it (used by the tests and the docs' example
 
 The clean project passes every ``deps`` rule:
 
-- ``platform`` owns ``metering``: bronze ``stg_dutchgrid__readings`` and
-  ``stg_luxpower__readings`` (sources), silver ``int_meter_readings``, public gold
+- ``platform`` owns ``metering``: bronze ``brz_dutchgrid__readings`` and
+  ``brz_luxpower__readings`` (sources), silver ``slv_meter_readings``, public gold
   ``fct_meter_readings``;
-- ``electra`` owns ``customers``: bronze ``stg_electra__customers``, silver
-  ``int_customers``, public gold ``dim_customers``;
-- ``nordgrid`` owns ``billing``: silver ``int_invoice_lines`` (reads metering and customers,
+- ``electra`` owns ``customers``: bronze ``brz_electra__customers``, silver
+  ``slv_customers``, public gold ``dim_customers``;
+- ``nordgrid`` owns ``billing``: silver ``slv_invoice_lines`` (reads metering and customers,
   both declared), public gold ``fct_invoices``;
 - ``regulatory_reporting`` owns ``regulatory``: public gold ``rpt_lu_consumption`` and the
   exposure ``lu_regulator_dashboard`` (Luxembourg regulator dashboard) on it;
-- ``commercial_analytics`` owns ``commercial``: silver ``int_customer_revenue`` (reads billing
+- ``commercial_analytics`` owns ``commercial``: silver ``slv_customer_revenue`` (reads billing
   and customers), public gold ``fct_customer_360``.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from platform_tools.testing.builder import ColumnSpec, ManifestBuilder
+from tests.support.builder import ColumnSpec, ManifestBuilder
 
 TEAM_OF = {
     "metering": "platform",
@@ -87,26 +87,26 @@ def gridunion(project: str = "gridunion") -> ManifestBuilder:
     lux = b.source("luxpower", "readings", domain="metering", team="platform",
                    freshness_hours=(12, 24))
     electra = b.source("electra", "customers", domain="customers", team="electra")
-    internal(b, "stg_dutchgrid__readings", "metering", "bronze", sources=[dutch],
+    internal(b, "brz_dutchgrid__readings", "metering", "bronze", sources=[dutch],
              columns=[ColumnSpec("ean18", "string"), ColumnSpec("reading_wh", "bigint"),
                       ColumnSpec("read_at", "timestamp")])
-    internal(b, "stg_luxpower__readings", "metering", "bronze", sources=[lux])
-    internal(b, "int_meter_readings", "metering", "silver",
-             ["stg_dutchgrid__readings", "stg_luxpower__readings"])
-    product(b, "fct_meter_readings", "metering", ["int_meter_readings"])
-    internal(b, "stg_electra__customers", "customers", "bronze", sources=[electra])
-    internal(b, "int_customers", "customers", "silver", ["stg_electra__customers"])
-    product(b, "dim_customers", "customers", ["int_customers"], tier=2)
-    internal(b, "int_invoice_lines", "billing", "silver",
+    internal(b, "brz_luxpower__readings", "metering", "bronze", sources=[lux])
+    internal(b, "slv_meter_readings", "metering", "silver",
+             ["brz_dutchgrid__readings", "brz_luxpower__readings"])
+    product(b, "fct_meter_readings", "metering", ["slv_meter_readings"])
+    internal(b, "brz_electra__customers", "customers", "bronze", sources=[electra])
+    internal(b, "slv_customers", "customers", "silver", ["brz_electra__customers"])
+    product(b, "dim_customers", "customers", ["slv_customers"], tier=2)
+    internal(b, "slv_invoice_lines", "billing", "silver",
              ["fct_meter_readings", "dim_customers"], upstream=["metering", "customers"])
-    product(b, "fct_invoices", "billing", ["int_invoice_lines"])
+    product(b, "fct_invoices", "billing", ["slv_invoice_lines"])
     product(b, "rpt_lu_consumption", "regulatory", ["fct_meter_readings"],
             upstream=["metering"])
     b.exposure("lu_regulator_dashboard", ["rpt_lu_consumption"], team="regulatory_reporting",
                domain="regulatory", label="Luxembourg regulator dashboard")
-    internal(b, "int_customer_revenue", "commercial", "silver",
+    internal(b, "slv_customer_revenue", "commercial", "silver",
              ["fct_invoices", "dim_customers"], upstream=["billing", "customers"])
-    product(b, "fct_customer_360", "commercial", ["int_customer_revenue"], tier=3)
+    product(b, "fct_customer_360", "commercial", ["slv_customer_revenue"], tier=3)
     return b
 
 
@@ -115,7 +115,7 @@ def gridunion(project: str = "gridunion") -> ManifestBuilder:
 # ---------------------------------------------------------------------------------------
 def incident_undeclared_dependency(b: ManifestBuilder) -> str:
     """Incident 1: billing depends on a French (customers) table nobody declared."""
-    uid = b.model_id("int_invoice_lines")
+    uid = b.model_id("slv_invoice_lines")
     b.set_meta(uid, upstream_domains=["metering"])
     return uid
 
@@ -123,11 +123,11 @@ def incident_undeclared_dependency(b: ManifestBuilder) -> str:
 def incident_foreign_silver(b: ManifestBuilder) -> tuple[str, str]:
     """Incident 2: commercial analytics reads billing's private silver table and writes a
     table over it."""
-    reader = internal(b, "int_churn_signals", "commercial", "silver", ["int_invoice_lines"],
+    reader = internal(b, "slv_churn_signals", "commercial", "silver", ["slv_invoice_lines"],
                       upstream=["billing"])
     writer = b.model(
-        "invoice_lines_fix", team="commercial_analytics", domain="commercial", layer="silver",
-        schema="billing_silver", alias="int_invoice_lines", refs=["int_invoice_lines"],
+        "slv_invoice_lines_fix", team="commercial_analytics", domain="commercial", layer="silver",
+        schema="billing_silver", alias="slv_invoice_lines", refs=["slv_invoice_lines"],
         meta={"upstream_domains": ["billing"]},
     )
     return reader, writer
@@ -135,7 +135,7 @@ def incident_foreign_silver(b: ManifestBuilder) -> tuple[str, str]:
 
 def incident_bronze_change(b: ManifestBuilder) -> str:
     """Incident 3: Dutch bronze ingestion drops ``ean18`` and retypes ``reading_wh``."""
-    uid = b.model_id("stg_dutchgrid__readings")
+    uid = b.model_id("brz_dutchgrid__readings")
     columns = b.nodes[uid]["columns"]
     del columns["ean18"]
     columns["reading_wh"]["data_type"] = "double"

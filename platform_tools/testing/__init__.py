@@ -1,1 +1,0 @@
-"""Artifact builders, a synthetic project generator and GridUnion scenarios."""

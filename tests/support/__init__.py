@@ -1,0 +1,2 @@
+"""Artifact builders, a synthetic project generator and GridUnion scenarios, for the tests
+and benchmarks (not part of the wheel)."""
