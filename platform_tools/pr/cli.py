@@ -114,7 +114,10 @@ def handle_pr_check(args: argparse.Namespace) -> ExitCode:
                                            verbose=args.verbose, color=precommit.use_color())
     sys.stdout.flush()
     result = precommit.run_pre_commit(command, root, base=base, skip=skip, offline=offline)
-    lines = precommit.remote_hook_lines(config.remote_hooks()) if offline and not only else []
+    lines = []
+    if offline and not only:
+        ran = [h for h in config.hooks if not h.needs_network]
+        lines = precommit.remote_hook_lines(config.remote_hooks(), ran)
     lines += precommit.verdict(result, config, offline=offline)
     print("\n".join(lines))
     if result.returncode == 0:

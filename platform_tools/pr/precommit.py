@@ -161,11 +161,15 @@ def run_pre_commit(
     return PrCheckResult(returncode, output, failed, passed)
 
 
-def remote_hook_lines(hooks: Sequence[Hook], width: int = 79) -> list[str]:
-    """pre-commit-style lines for the remote hooks an offline run leaves out."""
+def remote_hook_lines(hooks: Sequence[Hook], ran: Sequence[Hook]) -> list[str]:
+    """pre-commit-style lines for the remote hooks an offline run leaves out, as wide as
+    pre-commit's lines for the hooks it ran (its width: the longest name plus
+    ``...(no files to check)Skipped``, at least 80)."""
+    width = max(80, max((len(h.name) for h in ran), default=0) + 3
+                + len("(no files to check)") + 1 + len("Skipped"))
     note, status = "(needs network)", "Skipped"
-    return [f"{h.name}{'.' * max(3, width - len(h.name) - len(note) - len(status))}{note}{status}"
-            for h in hooks]
+    return [f"{h.name}{'.' * max(3, width - 1 - len(h.name) - len(note) - len(status))}"
+            f"{note}{status}" for h in hooks]
 
 
 def verdict(result: PrCheckResult, config: PreCommitConfig, *, offline: bool) -> list[str]:
