@@ -253,4 +253,3 @@ def select_files(
             continue
         chosen.append(path)
     return chosen
-
