@@ -368,6 +368,38 @@ def test_pr_check_all_files_skip_and_hook(repo: Path, capsys: pytest.CaptureFixt
     assert code == 2 and "--online" in out
 
 
+def test_pr_check_online_runs_the_remote_hooks_too(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--online: the project's config as it is; a remote repository (here a local git
+    repository standing in for GitHub) is cloned by pre-commit and its hook runs."""
+    hooks = tmp_path / "remote-hooks"
+    hooks.mkdir()
+    (hooks / ".pre-commit-hooks.yaml").write_text(
+        "- {id: remote-check, name: remote check, entry: check.sh, language: script}\n")
+    script = hooks / "check.sh"
+    script.write_text("#!/bin/sh\necho remote check ran on \"$@\"\n")
+    script.chmod(0o755)
+    _git(hooks, "init", "-q", "-b", "main")
+    _commit(hooks, "hooks")
+    _git(hooks, "tag", "v1")
+    config = yaml.safe_load((repo / CONFIG_FILE).read_text())
+    config["repos"][-1] = {"repo": str(hooks), "rev": "v1", "hooks": [{"id": "remote-check"}]}
+    (repo / CONFIG_FILE).write_text(yaml.safe_dump(config))
+    (repo / "models" / "good.sql").write_text("select 1\n")
+    _commit(repo, "second")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    code, out = _pr_check(repo, capsys)
+    assert code == 0, out
+    assert re.search(r"remote-check\.+\(needs network\)Skipped", out)  # offline: its id
+    code, out = _pr_check(repo, capsys, "--online", "--verbose")
+    assert code == 0, out
+    assert re.search(r"remote check\.+Passed", out)
+    assert "remote check ran on" in out and "models/good.sql" in out
+    assert "needs network" not in out and "not run offline" not in out
+
+
 def test_parse_pre_commit_output() -> None:
     output = (
         "a.......................Passed\n"
