@@ -88,8 +88,8 @@ clean: ## remove dbt's target/ and test output (not the lakehouse)
 # -- pull requests and discovery (docs/pull_requests.md) ---------------------------------------
 .PHONY: pr-check catalog
 
-pr-check: install ## offline pull-request checks of .pre-commit-config.yaml on the change (BASE=ref, ALL=1)
-	$(PT) pr-check $(if $(BASE),--base $(BASE)) $(if $(ALL),--all-files)
+pr-check: install ## pre-commit runs the offline hooks of .pre-commit-config.yaml on the change (BASE=ref, ALL=1, ONLINE=1: every hook)
+	$(PT) pr-check $(if $(BASE),--base $(BASE)) $(if $(ALL),--all-files) $(if $(ONLINE),--online)
 
 docs: install ## generate the dbt docs site (after `make build`) and serve it on a free port (DOCS_PORT)
 	$(DBT) docs generate

@@ -101,7 +101,10 @@ def hook_times(output: str) -> dict[str, str]:
     for line in output.splitlines():
         match = HOOK_LINE.match(line.strip())
         if match and match.group("status") != "Skipped":
-            times[match.group("name")] = f"{match.group('status')} {match.group('seconds')} s"
+            # pre-commit prints no time per hook (only with --verbose)
+            seconds = match.group("seconds")
+            times[match.group("name")] = (f"{match.group('status')} {seconds} s" if seconds
+                                          else match.group("status"))
     return times
 
 

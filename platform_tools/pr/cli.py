@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from platform_tools.deps import checks
 from platform_tools.deps.formats import to_json, to_markdown
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
-from platform_tools.pr import contracts, runner, slim_ci
+from platform_tools.pr import contracts, precommit, slim_ci
 from platform_tools.pr.gitdiff import all_files, changed_files, git, resolve_base
 from platform_tools.pr.hooks import CONFIG_FILE, load_config
 
@@ -52,12 +53,14 @@ def _add_base(parser: argparse.ArgumentParser, default_help: str) -> None:
 def _register_pr_check(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "pr-check",
-        help="run the offline hooks of .pre-commit-config.yaml on the files a change touches",
+        help="pre-commit runs the offline hooks of .pre-commit-config.yaml on the files a "
+        "change touches",
         description=(
-            "Read .pre-commit-config.yaml, run every `repo: local` hook on the files changed "
-            "against the base (committed, staged, unstaged and untracked), list the hooks of "
-            "remote repositories it skipped (they need network) and exit 1 when a hook fails. "
-            "This is `make pr-check`, what CI runs on every pull request."
+            "Run `pre-commit run` with the `repo: local` hooks of .pre-commit-config.yaml (a "
+            "configuration derived from it, in target/pr_check/) on the files changed against "
+            "the base (committed, staged, unstaged and untracked), list the hooks of remote "
+            "repositories it left out (they need network; --online runs them) and exit 1 when "
+            "a hook fails. This is `make pr-check`, what CI runs on every pull request."
         ),
     )
     _add_project(parser)
@@ -66,34 +69,60 @@ def _register_pr_check(subparsers: Any) -> None:
                         help="check every tracked and untracked (not ignored) file")
     parser.add_argument("--config", type=Path, default=None, metavar="FILE",
                         help=f"pre-commit config (default: <project>/{CONFIG_FILE})")
+    parser.add_argument("--online", action="store_true",
+                        help="run the whole configuration, remote hooks included (pre-commit "
+                        "clones their repositories: needs network)")
     parser.add_argument("--hook", action="append", default=[], metavar="ID",
                         help="run only this hook (repeatable)")
     parser.add_argument("--skip", action="append", default=[], metavar="ID",
                         help="do not run this hook (repeatable; also $SKIP, comma-separated, "
                         "as in pre-commit)")
     parser.add_argument("--verbose", "-v", action="store_true",
-                        help="show the output of hooks that passed")
+                        help="show the output of hooks that passed (pre-commit --verbose)")
     parser.set_defaults(handler=handle_pr_check)
 
 
 def handle_pr_check(args: argparse.Namespace) -> ExitCode:
     root = _project_root(args.project_dir)
-    config = load_config(args.config or root / CONFIG_FILE)
+    config_path = (args.config or root / CONFIG_FILE).resolve()
+    config = load_config(config_path)
     skip = set(args.skip) | {s.strip() for s in os.environ.get("SKIP", "").split(",") if s.strip()}
     unknown = sorted((set(args.hook) | set(args.skip)) - config.hook_ids())
     if unknown:
         raise UsageError(f"--hook/--skip {unknown[0]}: no such hook id in {config.path}; known: "
                          + ", ".join(sorted(config.hook_ids())))
+    offline = not args.online
+    runnable = config.hook_ids() - ({h.id for h in config.remote_hooks()} if offline else set())
+    only = set(args.hook) & runnable
+    if args.hook and not only:
+        raise UsageError(f"--hook {args.hook[0]}: a remote hook; it runs with --online")
+    hook = None
+    if len(only) == 1:
+        hook = next(iter(only))
+    elif only:
+        skip |= runnable - only
     if args.all_files:
         base = None
         files = all_files(root)
+        print(f"pr-check: {len(files)} file(s) (--all-files)")
     else:
         base = resolve_base(root, args.base)
         files = changed_files(root, base)
-    report = runner.run_hooks(config, files, root, base=base, only=set(args.hook) or None,
-                              skip=skip)
-    print(runner.render(report, verbose=args.verbose), end="")
-    return ExitCode.FINDINGS if report.failed else ExitCode.OK
+        print(f"pr-check: {len(files)} file(s) changed against {base.describe()}")
+    run_config = precommit.write_offline_config(config_path, root) if offline else config_path
+    command = precommit.pre_commit_command(run_config, files, base=base, hook=hook,
+                                           verbose=args.verbose, color=precommit.use_color())
+    sys.stdout.flush()
+    result = precommit.run_pre_commit(command, root, base=base, skip=skip, offline=offline)
+    lines = []
+    if offline and not only:
+        ran = [h for h in config.hooks if not h.needs_network]
+        lines = precommit.remote_hook_lines(config.remote_hooks(), ran)
+    lines += precommit.verdict(result, config, offline=offline)
+    print("\n".join(lines))
+    if result.returncode == 0:
+        return ExitCode.OK
+    return ExitCode.FINDINGS if result.returncode == 1 else ExitCode.USAGE
 
 
 # -- pr-contracts --------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """``.pre-commit-config.yaml`` as small frozen objects, and which files each hook applies to.
 
-The config file stays the single source of truth for the pull-request checks: ``pre-commit``
-reads it on a developer's machine (where it can fetch remote hook repositories), and
-``platform-tools pr-check`` reads it offline, runs the ``repo: local`` hooks itself and lists
-the remote ones it skipped. File selection follows pre-commit: the top-level ``files`` /
+The config file stays the single source of truth for the pull-request checks, and pre-commit
+runs them (``platform-tools pr-check``: :mod:`platform_tools.pr.precommit`). pr-check reads the
+config here to check hook ids and to list the remote hooks it leaves out offline; slim CI
+(``pr-ci``) uses :func:`select_files` to lint the files the ``sqlfluff-lint`` hook would get
+without running pre-commit. Its selection follows pre-commit's: the top-level ``files`` /
 ``exclude`` regexes first, then the hook's ``files`` / ``exclude`` (``re.search``), then
 ``types`` (all must match), ``types_or`` (one must match) and ``exclude_types``.
 """
@@ -11,7 +12,7 @@ the remote ones it skipped. File selection follows pre-commit: the top-level ``f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,6 @@ from platform_tools.errors import UsageError
 CONFIG_FILE = ".pre-commit-config.yaml"
 LOCAL = "local"
 META = "meta"
-# Languages whose entry runs as a plain command in the current environment. pre-commit builds
-# an isolated environment for `python` hooks; offline we run them in this virtualenv instead.
-RUNNABLE_LANGUAGES = frozenset({"system", "script", "python", "unsupported", "unsupported_script"})
-
 # File-name extensions and names → identify-style tags (the subset pre-commit configs of this
 # project use, plus the common ones). "file" and "text"/"binary" are added per file.
 _EXTENSION_TAGS: Mapping[str, frozenset[str]] = {
@@ -256,8 +253,3 @@ def select_files(
             continue
         chosen.append(path)
     return chosen
-
-
-def tag_files(files: Sequence[str], root: Path) -> dict[str, frozenset[str]]:
-    """Tags of every file once (reading each file's head once, not once per hook)."""
-    return {path: file_tags(path, root) for path in files}

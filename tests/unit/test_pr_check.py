@@ -1,6 +1,6 @@
 """platform_tools.pr: the pre-commit config as the single source of truth (parsing, file
-selection), running the local hooks on the files of a change (pr-check), the change rules of
-the contract gate, and the slim-CI comment."""
+selection for slim CI), pr-check (pre-commit running the local hooks on the files of a change),
+the change rules of the contract gate, and the slim-CI comment."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from platform_tools.artifacts.ownership import ExposureRef
 from platform_tools.cli import main
 from platform_tools.deps import checks
 from platform_tools.errors import UsageError
-from platform_tools.pr import contracts, runner, slim_ci
+from platform_tools.pr import contracts, precommit, slim_ci
 from platform_tools.pr.gitdiff import Base, all_files, changed_files, resolve_base
 from platform_tools.pr.hooks import (
     CONFIG_FILE,
@@ -195,10 +195,6 @@ repos:
         language: system
         pass_filenames: false
         always_run: true
-      - id: docker-hook
-        name: needs docker
-        entry: something
-        language: docker
   - repo: https://github.com/dbt-checkpoint/dbt-checkpoint
     rev: v2.0.9
     hooks:
@@ -236,6 +232,7 @@ def repo(tmp_path: Path) -> Path:
     (root / "hooks").mkdir(parents=True)
     (root / "models").mkdir()
     (root / CONFIG_FILE).write_text(HOOK_CONFIG)
+    (root / ".gitignore").write_text("target/\n")  # the derived config and pre-commit's store
     (root / "hooks" / "no_todo.py").write_text(NO_TODO)
     (root / "hooks" / "add_newline.py").write_text(ADD_NEWLINE)
     (root / "hooks" / "base_ref.py").write_text(BASE_REF)
@@ -274,46 +271,145 @@ def test_unknown_base_is_a_usage_error(repo: Path) -> None:
         resolve_base(repo, "nope")
 
 
-def test_run_hooks_on_a_change(repo: Path) -> None:
+def _pr_check(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["pr-check", "--project-dir", str(repo), *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_offline_config_keeps_the_local_hooks_only(repo: Path) -> None:
+    path = precommit.write_offline_config(repo / CONFIG_FILE, repo)
+    assert path == repo / precommit.OFFLINE_CONFIG
+    derived = yaml.safe_load(path.read_text())
+    assert [r["repo"] for r in derived["repos"]] == ["local"]
+    original = yaml.safe_load((repo / CONFIG_FILE).read_text())
+    assert derived["repos"][0] == original["repos"][0]  # the local hooks exactly as configured
+
+
+def test_project_offline_config_is_the_local_part_of_the_project_config() -> None:
+    derived = yaml.safe_load(precommit.offline_config_text(REPO / CONFIG_FILE))
+    original = yaml.safe_load((REPO / CONFIG_FILE).read_text())
+    assert derived["repos"] == [r for r in original["repos"] if r["repo"] == "local"]
+    assert {k: v for k, v in derived.items() if k != "repos"} == {
+        k: v for k, v in original.items() if k != "repos"}
+
+
+def test_pr_check_runs_pre_commit_on_the_changed_files_only(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "models" / "bad.sql").write_text("select 1 -- TODO")  # no final newline
     _commit(repo, "second")
-    config = load_config(repo / CONFIG_FILE)
-    base = resolve_base(repo)
-    files = changed_files(repo, base)
-    assert files == ["models/bad.sql"]
-    report = runner.run_hooks(config, files, repo, base=base)
-    status = {r.hook.id: (r.status, r.reason) for r in report.results}
-    assert status["no-todo"] == ("failed", "exit code 1")
-    # a fixer that changes a file fails and leaves the fix in the work tree
-    assert status["add-newline"][0] == "failed" and "modified 1 file" in status["add-newline"][1]
+    (repo / "models" / "untracked.sql").write_text("select 2 -- TODO\n")  # not committed
+    code, out = _pr_check(repo, capsys)
+    assert code == 1
+    assert "pr-check: 2 file(s) changed against HEAD~1" in out
+    # pre-commit's own report: hook lines, `- hook id:`, the hook's output
+    assert "- hook id: no-todo" in out
+    assert "models/bad.sql: contains TODO" in out
+    assert "models/untracked.sql: contains TODO" in out  # uncommitted changes count
+    assert "models/old.sql" not in out  # the first commit's TODO is not part of the change
+    # a fixer that changes a file fails (pre-commit: "files were modified by this hook");
+    # the fix stays in the work tree
+    assert "files were modified by this hook" in out
     assert (repo / "models" / "bad.sql").read_text().endswith("\n")
-    assert status["yaml-only"] == ("skipped", "no files to check")
-    assert status["whole-repo"][0] == "passed"
-    assert status["docker-hook"][0] == "skipped" and "language 'docker'" in status["docker-hook"][1]
-    assert status["check-model-has-description"][0] == "skipped"
-    whole = next(r for r in report.results if r.hook.id == "whole-repo")
-    assert f"from-ref {base.sha}" in whole.output  # the base reaches the hooks
-    old_file_untouched = next(r for r in report.results if r.hook.id == "no-todo")
-    assert old_file_untouched.files == ("models/bad.sql",)
-
-    text = runner.render(report)
-    assert "no TODO in SQL" in text and "models/bad.sql: contains TODO" in text
-    assert "pr-check FAILED: 2 hook(s) failed (no-todo, add-newline)" in text
-    assert "1 remote hook(s) not run offline" in text and "needs network" in text
+    assert re.search(r"yaml hook\.+\(no files to check\)Skipped", out)
+    assert "pr-check FAILED: 2 hook(s) failed (no-todo, add-newline)" in out
+    # the remote hook is listed, not run
+    assert re.search(r"check-model-has-description\.+\(needs network\)Skipped", out)
+    assert "1 remote hook(s) not run offline (https://github.com/dbt-checkpoint" in out
 
 
-def test_pr_check_cli(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pr_check_passes_and_hands_the_base_to_the_hooks(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo / "models" / "good.sql").write_text("select 1\n")
     _commit(repo, "second")
-    assert main(["pr-check", "--project-dir", str(repo)]) == 0
-    out = capsys.readouterr().out
-    assert "pr-check passed" in out and "(needs network)Skipped" in out
-    # --all-files also sees the TODO of the first commit
-    assert main(["pr-check", "--project-dir", str(repo), "--all-files",
-                 "--skip", "add-newline"]) == 1
-    assert "models/old.sql: contains TODO" in capsys.readouterr().out
-    assert main(["pr-check", "--project-dir", str(repo), "--hook", "nope"]) == 2
-    assert "no such hook id" in capsys.readouterr().err
+    base = resolve_base(repo)
+    code, out = _pr_check(repo, capsys, "--verbose")
+    assert code == 0, out
+    assert "pr-check passed: 3 hook(s) passed" in out
+    assert f"from-ref {base.sha}" in out  # PRE_COMMIT_FROM_REF, as --from-ref sets it
+    assert "(needs network)Skipped" in out
+    # no change at all: pre-commit runs on the (empty) diff, hooks without files are skipped
+    _git(repo, "reset", "-q", "--hard")
+    code, out = _pr_check(repo, capsys, "--base", "HEAD")
+    assert code == 0, out
+    assert "pr-check: 0 file(s)" in out
+    assert re.search(r"no TODO in SQL\.+\(no files to check\)Skipped", out)
+
+
+def test_pr_check_all_files_skip_and_hook(repo: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "models" / "good.sql").write_text("select 1\n")
+    _commit(repo, "second")
+    # ALL=1: every file, the TODO of the first commit too
+    code, out = _pr_check(repo, capsys, "--all-files")
+    assert code == 1 and "models/old.sql: contains TODO" in out
+    assert "(--all-files)" in out
+    # skip by id: --skip, or $SKIP as pre-commit reads it
+    code, out = _pr_check(repo, capsys, "--all-files", "--skip", "no-todo")
+    assert code == 0, out
+    assert re.search(r"no TODO in SQL\.+Skipped", out)
+    monkeypatch.setenv("SKIP", "no-todo")
+    code, out = _pr_check(repo, capsys, "--all-files")
+    assert code == 0, out
+    monkeypatch.delenv("SKIP")
+    # only some hooks
+    code, out = _pr_check(repo, capsys, "--all-files", "--hook", "yaml-only")
+    assert code == 0 and "yaml hook" in out and "no TODO in SQL" not in out
+    code, out = _pr_check(repo, capsys, "--all-files", "--hook", "yaml-only",
+                          "--hook", "no-todo")
+    assert code == 1 and "- hook id: no-todo" in out
+    assert re.search(r"files end with a newline\.+Skipped", out)
+    # usage errors: exit 2
+    code, out = _pr_check(repo, capsys, "--hook", "nope")
+    assert code == 2 and "no such hook id" in out
+    code, out = _pr_check(repo, capsys, "--hook", "check-model-has-description")
+    assert code == 2 and "--online" in out
+
+
+def test_pr_check_online_runs_the_remote_hooks_too(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--online: the project's config as it is; a remote repository (here a local git
+    repository standing in for GitHub) is cloned by pre-commit and its hook runs."""
+    hooks = tmp_path / "remote-hooks"
+    hooks.mkdir()
+    (hooks / ".pre-commit-hooks.yaml").write_text(
+        "- {id: remote-check, name: remote check, entry: check.sh, language: script}\n")
+    script = hooks / "check.sh"
+    script.write_text("#!/bin/sh\necho remote check ran on \"$@\"\n")
+    script.chmod(0o755)
+    _git(hooks, "init", "-q", "-b", "main")
+    _commit(hooks, "hooks")
+    _git(hooks, "tag", "v1")
+    config = yaml.safe_load((repo / CONFIG_FILE).read_text())
+    config["repos"][-1] = {"repo": str(hooks), "rev": "v1", "hooks": [{"id": "remote-check"}]}
+    (repo / CONFIG_FILE).write_text(yaml.safe_dump(config))
+    (repo / "models" / "good.sql").write_text("select 1\n")
+    _commit(repo, "second")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    code, out = _pr_check(repo, capsys)
+    assert code == 0, out
+    assert re.search(r"remote-check\.+\(needs network\)Skipped", out)  # offline: its id
+    code, out = _pr_check(repo, capsys, "--online", "--verbose")
+    assert code == 0, out
+    assert re.search(r"remote check\.+Passed", out)
+    assert "remote check ran on" in out and "models/good.sql" in out
+    assert "needs network" not in out and "not run offline" not in out
+
+
+def test_parse_pre_commit_output() -> None:
+    output = (
+        "a.......................Passed\n"
+        "\x1b[41mb\x1b[m..........\x1b[41mFailed\x1b[m\n"
+        "- hook id: b\n- exit code: 1\n"
+        "c.......(no files to check)Skipped\n"
+        "d.......................Passed\n"
+        "- hook id: d\n- duration: 0.1s\n"
+    )
+    assert precommit.parse_output(output) == (("b",), 2)
 
 
 # --------------------------------------------------------------------------------------
