@@ -60,7 +60,7 @@ build: install ## land the demo data, stage it and run `dbt build` (GRIDUNION_TA
 
 test: install chromium ## run the whole test suite against the real engine
 	@mkdir -p test-output
-	$(BIN)/python -m pytest --basetemp=test-output/pytest
+	$(BIN)/python -m pytest --basetemp=test-output/pytest --durations=25
 
 chromium: ## install Debian's headless Chromium for the browser tests (if missing)
 	@command -v chromium >/dev/null 2>&1 || { \
