@@ -26,6 +26,7 @@ from platform_tools.errors import PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.hub.dbt_session import BuildOutcome, DbtSettings, WarmDbt
 from platform_tools.hub.signatures import Signature, landing_signature
+from platform_tools.progress import terminal
 
 HUB_DIR = "_hub"
 LOCK_FILE = "hub.lock"
@@ -145,7 +146,7 @@ class Hub:
 
         started = time.perf_counter()
         detected_at = _now()
-        summary = stage(self.settings.landing, self.settings.staging)
+        summary = stage(self.settings.landing, self.settings.staging, progress=terminal())
         if reason != "catch-up" and not summary.staged and not summary.corrupt_new:
             return None  # nothing new to build (a removed or re-landed identical file)
         self.batches += 1

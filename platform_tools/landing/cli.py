@@ -21,6 +21,7 @@ from platform_tools.landing.defaults import (
     DEFAULT_SEED,
     DEFAULT_START,
 )
+from platform_tools.progress import terminal
 
 STAGING_DIR_NAME = "staging"
 STAGING_DIR_ENV = "GRIDUNION_STAGING_DIR"
@@ -186,7 +187,7 @@ def _generate(args: argparse.Namespace) -> ExitCode:
         )
     params.validate()
     started = time.monotonic()
-    summary = generate(params, out, new_world=args.new_world)
+    summary = generate(params, out, new_world=args.new_world, progress=terminal())
     elapsed = time.monotonic() - started
     print(
         f"generated {len(summary.dates)} day(s) from {summary.dates[0]} into {summary.out}: "
@@ -223,7 +224,7 @@ def _stage(args: argparse.Namespace) -> ExitCode:
     started = time.monotonic()
     # staging rewrites the manifest that bronze reads: one writer of the lakehouse at a time
     with writer_lock(cfg.lakehouse, "platform-tools landing stage", notify=_stderr):
-        summary = stage(landing, staging)
+        summary = stage(landing, staging, progress=terminal())
     elapsed = time.monotonic() - started
     print(
         f"staged {len(summary.staged)} file(s) ({summary.rows_staged:,} rows), "

@@ -79,6 +79,7 @@ from platform_tools.landing.truth import (
     DayTruth,
     truth_file_name,
 )
+from platform_tools.progress import NoProgress, Progress
 
 MIN_METERS: Final[int] = 10
 MAX_METERS: Final[int] = 50_000_000
@@ -405,11 +406,19 @@ class _Run:
                 if self.first <= i < self.end:
                     self.corrupt.append(corrupt)
 
-    def run(self) -> None:
+    def run(self, progress: Progress) -> None:
+        progress.start(self.horizon, "generating", "day")
+        try:
+            self._run(progress)
+        finally:
+            progress.close()
+
+    def _run(self, progress: Progress) -> None:
         grid = ReadingGrid.build(self.world.meters, self.world.readings)
         base_wh = meter_base_wh(self.world.seed, grid.global_idx)
         pending: dict[int, dict[str, list[ReadingRows]]] = defaultdict(lambda: defaultdict(list))
         for i in range(self.horizon):
+            progress.advance()
             if i:
                 for master in self.masters.values():
                     master.advance(i)
@@ -524,8 +533,15 @@ class _Run:
         return (json.dumps(data, sort_keys=True, indent=2) + "\n").encode("utf-8")
 
 
-def generate(params: GenerateParams, out: Path, *, new_world: bool = False) -> GenerateSummary:
-    """Write the files of world days ``params.dates`` and the truth under ``out``.
+def generate(
+    params: GenerateParams,
+    out: Path,
+    *,
+    new_world: bool = False,
+    progress: Progress | None = None,
+) -> GenerateSummary:
+    """Write the files of world days ``params.dates`` and the truth under ``out``
+    (``progress`` hears of each world day computed; the CLI draws a bar on a terminal).
 
     ``out`` may hold a world already (``_world.json``): then ``params`` must describe the
     same world (seed, meters, readings per day, fault rate) and start within it or on its
@@ -555,7 +571,7 @@ def generate(params: GenerateParams, out: Path, *, new_world: bool = False) -> G
             )
     end = first + params.days
     run = _Run(replace(world_params, days=max(end, known)), first, end, known, out)
-    run.run()
+    run.run(progress or NoProgress())
     run.writer.write(WORLD_FILE, World(replace(world_params, days=max(end, known))).encode())
     return GenerateSummary(
         out=out,

@@ -89,6 +89,7 @@ from platform_tools.landing.parse_csv import parse_csv
 from platform_tools.landing.parse_jsonl import parse_jsonl
 from platform_tools.landing.parse_parquet import parse_parquet
 from platform_tools.landing.records import CorruptFile, ParsedFile, one_line
+from platform_tools.progress import NoProgress, Progress
 
 STAGED_SCHEMA: Final[pa.Schema] = pa.schema(
     [
@@ -410,6 +411,7 @@ def _stage_files(
     staging: Path,
     previous: dict[str, dict[str, Any]],
     now: Callable[[], datetime],
+    progress: Progress,
 ) -> list[_Outcome]:
     """:func:`_stage_file` of every file, in file order, on up to :data:`_WORKERS` threads
     (Arrow, hashing, file I/O and Parquet encoding release the GIL)."""
@@ -419,14 +421,27 @@ def _stage_files(
         known = previous.get(file.relative)
         if known is not None and known["status"] == STATUS_WITHDRAWN:
             known = None  # landed again: a new file
-        return _stage_file(file, staging, known, settled_before_ns, now)
+        outcome = _stage_file(file, staging, known, settled_before_ns, now)
+        progress.advance()
+        return outcome
 
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        return list(pool.map(stage_one, files))
+    progress.start(len(files), "staging", "file")
+    try:
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            return list(pool.map(stage_one, files))
+    finally:
+        progress.close()
 
 
-def stage(landing: Path, staging: Path, *, now: Callable[[], datetime] = _utc_now) -> StageSummary:
-    """Stage every new or changed landing file and rewrite the manifest (see module doc)."""
+def stage(
+    landing: Path,
+    staging: Path,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+    progress: Progress | None = None,
+) -> StageSummary:
+    """Stage every new or changed landing file and rewrite the manifest (see module doc);
+    ``progress`` hears of each file (the CLI draws a bar on a terminal)."""
     if not landing.is_dir():
         raise ArtifactError(
             f"landing directory {landing} does not exist; run `platform-tools landing "
@@ -450,7 +465,7 @@ def stage(landing: Path, staging: Path, *, now: Callable[[], datetime] = _utc_no
     unchanged = 0
     corrupt_new: list[tuple[str, str]] = []
     confirmed: dict[str, int] = {}
-    outcomes = _stage_files(files, staging, previous, now)
+    outcomes = _stage_files(files, staging, previous, now, progress or NoProgress())
     for file, outcome in zip(files, outcomes, strict=True):
         if outcome.row is not None:
             rows[file.relative] = outcome.row
