@@ -144,6 +144,7 @@ def test_intersection_with_a_tag(project: Project) -> None:
         "model.gridunion.dim_billing_periods",
         "model.gridunion.dim_tariff_prices",
         "model.gridunion.fct_country_monthly_revenue",
+        "model.gridunion.fct_invoice_line_corrections",
         "model.gridunion.fct_invoice_lines",
         "model.gridunion.fct_invoices",
     }
@@ -151,7 +152,9 @@ def test_intersection_with_a_tag(project: Project) -> None:
     assert set(selected) - of_type(selected, "model") == of_type(selected, "test", "unit_test")
     assert of_type(selected, "test")
     assert of_type(selected, "unit_test") == {
-        "unit_test.gridunion.fct_invoices.rounds_the_invoice_total_once"
+        "unit_test.gridunion.fct_invoices.rounds_the_invoice_total_once",
+        "unit_test.gridunion.fct_invoice_line_corrections."
+        "records_a_corrected_line_once_with_its_difference",
     }
 
 
@@ -160,6 +163,7 @@ def test_union_of_two_domains(project: Project) -> None:
                           "--resource-type", "model", "snapshot")
     assert {project.domain(uid) for uid in selected} == {"billing", "customers"}
     assert of_type(selected, "snapshot") == {"snapshot.gridunion.snp_tariff_prices",
+                                             "snapshot.gridunion.snp_invoice_lines",
                                              "snapshot.gridunion.snp_customers",
                                              "snapshot.gridunion.snp_contracts"}
 

@@ -417,7 +417,9 @@ def test_dim_customers_ships_v2_beside_deprecated_v1(manifest: dict[str, Any]) -
 
 def test_snapshots_keep_scd2_history_with_hard_deletes(manifest: dict[str, Any]) -> None:
     snapshots = {n["name"]: n for n in nodes(manifest, "snapshot")}
-    assert set(snapshots) == {"snp_customers", "snp_contracts", "snp_tariff_prices"}
+    assert set(snapshots) == {
+        "snp_customers", "snp_contracts", "snp_tariff_prices", "snp_invoice_lines"
+    }
     for snapshot in snapshots.values():
         config = snapshot["config"]
         assert config["strategy"] == "check"
@@ -426,6 +428,9 @@ def test_snapshots_keep_scd2_history_with_hard_deletes(manifest: dict[str, Any])
     tariff = snapshots["snp_tariff_prices"]["config"]
     assert tariff["unique_key"] == "tariff_validity_key"
     assert set(tariff["check_cols"]) == {"price_eur_per_kwh", "valid_to"}
+    lines = snapshots["snp_invoice_lines"]["config"]
+    assert lines["unique_key"] == "invoice_line_id"
+    assert set(lines["check_cols"]) == {"consumption_kwh", "price_eur_per_kwh", "amount_eur"}
     # customer history never multiplies PII: the snapshot's relation holds none
     customer_parents = snapshots["snp_customers"]["depends_on"]["nodes"]
     assert customer_parents == ["model.gridunion.slv_customer_attributes"]

@@ -166,7 +166,7 @@ def test_an_engine_lost_mid_build_fails_fast_in_one_line_and_retry_finishes_it(
     assert lost["returncode"] != 0
     assert lost["seconds_after_kill"] < 20, lost["seconds_after_kill"]
     assert "embedded engine: it stopped during this command" in lost["output"]
-    assert "and run `dbt retry`" in lost["output"]
+    assert "then run `dbt retry`" in lost["output"]
     assert "_InactiveRpcError" not in lost["output"], lost["output"][-3000:]
     assert "WAP: published" in builds["retry"].stdout  # what the lost build audited, too
     assert_same_tables(builds["at_once"], builds["engine_lost"])

@@ -58,7 +58,8 @@ def test_a_function_in_create_table_as_select_from_a_table_runs_on_the_workers(
     from pyspark.sql import SparkSession
 
     remote, work = local_cluster
-    spark = SparkSession.builder.remote(remote).getOrCreate()
+    # create(), not getOrCreate(): another test of this process may hold a session elsewhere
+    spark = SparkSession.builder.remote(remote).create()
     try:
         spark.sql(
             f"create table src using delta location '{work}/src' as "
