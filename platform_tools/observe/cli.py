@@ -6,24 +6,24 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from platform_tools.artifacts.cli_common import (
-    add_common_arguments,
-    add_lakehouse_arguments,
-    print_note,
-    resolve_history_dir,
-    resolve_lakehouse,
-    without_gc,
-    write_output,
-)
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
-    add_target_dir_argument,
     check_target_dir,
     load_target,
     resolve_target_dir,
+)
+from platform_tools.cliutil import (
+    add_common_arguments,
+    add_lakehouse_arguments,
+    add_target_dir_argument,
+    print_note,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
+    write_output,
 )
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import without_gc, write_output
 from platform_tools.artifacts.settings import load_settings
+from platform_tools.cliutil import without_gc, write_output
 from platform_tools.deps import checks
 from platform_tools.deps.formats import to_json, to_markdown
 from platform_tools.errors import UsageError

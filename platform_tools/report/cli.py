@@ -7,22 +7,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import (
-    add_lakehouse_arguments,
-    print_note,
-    resolve_history_dir,
-    resolve_lakehouse,
-    without_gc,
-)
 from platform_tools.artifacts.manifest import load_manifest
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
-    add_target_dir_argument,
     load_target,
     resolve_target_dir,
+)
+from platform_tools.cliutil import (
+    add_lakehouse_arguments,
+    add_target_dir_argument,
+    print_note,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
 )
 from platform_tools.cost.config import CostConfig
 from platform_tools.exit_codes import ExitCode

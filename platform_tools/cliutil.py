@@ -1,4 +1,5 @@
-"""Options and output handling shared by the artifact commands (CLI layer only)."""
+"""Options and output handling shared by the commands: the CLI layer's helpers, the only
+place besides the ``*/cli.py`` modules that knows argparse."""
 
 from __future__ import annotations
 
@@ -10,8 +11,22 @@ from pathlib import Path
 from typing import TypeVar
 
 from platform_tools.artifacts._io import paused_gc
-from platform_tools.artifacts.target import add_target_dir_argument
+from platform_tools.artifacts.target import DEFAULT_TARGET_DIR, TARGET_DIR_ENV
 from platform_tools.errors import UsageError
+
+
+def add_target_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--target-dir`` (default ``$DBT_TARGET_PATH`` or ``target``) to ``parser``."""
+    parser.add_argument(
+        "--target-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=(
+            "dbt's target directory holding manifest.json, run_results.json, sources.json and "
+            f"catalog.json (default: ${TARGET_DIR_ENV} or ./{DEFAULT_TARGET_DIR})"
+        ),
+    )
 
 
 def add_common_arguments(
