@@ -7,12 +7,14 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from platform_tools.artifacts._io import paused_gc
 from platform_tools.artifacts.target import DEFAULT_TARGET_DIR, TARGET_DIR_ENV
 from platform_tools.errors import UsageError
+from platform_tools.timeutil import parse_time
 
 
 def add_target_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +99,15 @@ def resolve_history_dir(args: argparse.Namespace) -> Path:
     if getattr(args, "history_dir", None) is not None:
         return Path(args.history_dir)
     return resolve_lakehouse(getattr(args, "lakehouse", None)) / "_history"
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    moment = parse_time(value)
+    if moment is None:
+        raise UsageError(f"--now {value!r}: expected an ISO time such as 2026-01-05T06:00:00Z")
+    return moment
 
 
 R = TypeVar("R")

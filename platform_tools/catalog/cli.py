@@ -18,6 +18,7 @@ from platform_tools.catalog import build, render
 from platform_tools.cliutil import (
     add_lakehouse_arguments,
     add_target_dir_argument,
+    parse_now,
     print_note,
     resolve_history_dir,
     resolve_lakehouse,
@@ -25,7 +26,6 @@ from platform_tools.cliutil import (
 )
 from platform_tools.exit_codes import ExitCode
 from platform_tools.observe import health
-from platform_tools.observe.cli import parse_now
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history, runs_with_target
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
 from platform_tools.artifacts.runs import target_run
@@ -19,6 +18,7 @@ from platform_tools.cliutil import (
     add_common_arguments,
     add_lakehouse_arguments,
     add_target_dir_argument,
+    parse_now,
     print_note,
     resolve_history_dir,
     resolve_lakehouse,
@@ -82,15 +82,6 @@ def handle_record(args: argparse.Namespace) -> ExitCode:
     )
     print(result.describe())
     return ExitCode.OK
-
-
-def parse_now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    moment = health.parse_time(value)
-    if moment is None:
-        raise UsageError(f"--now {value!r}: expected an ISO time such as 2026-01-05T06:00:00Z")
-    return moment
 
 
 @without_gc

@@ -19,6 +19,7 @@ from platform_tools.artifacts.target import (
 from platform_tools.cliutil import (
     add_lakehouse_arguments,
     add_target_dir_argument,
+    parse_now,
     print_note,
     resolve_history_dir,
     resolve_lakehouse,
@@ -26,7 +27,6 @@ from platform_tools.cliutil import (
 )
 from platform_tools.cost.config import CostConfig
 from platform_tools.exit_codes import ExitCode
-from platform_tools.observe.cli import parse_now
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history
 from platform_tools.report import build
