@@ -7,7 +7,7 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -108,6 +108,16 @@ def parse_now(value: str | None) -> datetime:
     if moment is None:
         raise UsageError(f"--now {value!r}: expected an ISO time such as 2026-01-05T06:00:00Z")
     return moment
+
+
+def iso_date(text: str) -> date:
+    """An argparse ``type``: a date written ``YYYY-MM-DD``."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 R = TypeVar("R")
