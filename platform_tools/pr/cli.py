@@ -1,5 +1,4 @@
-"""``platform-tools pr-check``, ``pr-contracts`` and ``pr-ci`` (the pull-request workflow),
-plus ``catalog`` (registered here so the CLI keeps one entry per feature area)."""
+"""``platform-tools pr-check``, ``pr-contracts`` and ``pr-ci`` (the pull-request workflow)."""
 
 from __future__ import annotations
 
@@ -24,9 +23,6 @@ def register(subparsers: Any) -> None:
     _register_pr_check(subparsers)
     _register_pr_contracts(subparsers)
     _register_pr_ci(subparsers)
-    from platform_tools.catalog import cli as catalog_cli
-
-    catalog_cli.register(subparsers)
 
 
 def _project_root(value: Path | None) -> Path:
