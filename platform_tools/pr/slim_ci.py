@@ -43,7 +43,7 @@ from platform_tools.pr.tools import (
     tool_env,
     tool_path,
 )
-from platform_tools.report.text import join, md_escape, md_table
+from platform_tools.textfmt import join, md_escape, md_table
 
 SQLFLUFF_HOOK = "sqlfluff-lint"
 # used when the pre-commit config has no sqlfluff-lint hook

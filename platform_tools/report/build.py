@@ -31,7 +31,7 @@ from platform_tools.observe import health
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import History, runs_with_target
 from platform_tools.report import svg
-from platform_tools.report.text import dump_json, join, md_table
+from platform_tools.textfmt import dump_json, join, md_table
 
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "report.md"
