@@ -29,7 +29,7 @@ from platform_tools.cost.config import CostConfig
 from platform_tools.exit_codes import ExitCode
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history
-from platform_tools.report import build
+from platform_tools.report import build, render
 
 
 def register(subparsers: Any) -> None:
@@ -76,6 +76,6 @@ def handle(args: argparse.Namespace) -> ExitCode:
         baseline = load_manifest(path)
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
     report = build.build(target, history, warehouse, settings, now=now, baseline=baseline)
-    paths = build.write(report, args.out)
+    paths = render.write(report, args.out)
     print("\n".join(f"wrote {p}" for p in paths))
     return ExitCode.OK
