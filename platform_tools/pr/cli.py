@@ -15,6 +15,7 @@ from platform_tools.deps.formats import to_json, to_markdown
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.pr import contracts, precommit, slim_ci
+from platform_tools.pr.formats import to_markdown as slim_ci_comment
 from platform_tools.pr.gitdiff import all_files, changed_files, git, resolve_base
 from platform_tools.pr.hooks import CONFIG_FILE, load_config
 
@@ -236,7 +237,7 @@ def handle_pr_ci(args: argparse.Namespace) -> ExitCode:
         deps_config=config, disable_change_rules=change_codes,
     )
     report = slim_ci.run(settings)
-    comment = slim_ci.to_markdown(report)
+    comment = slim_ci_comment(report)
     if args.comment_out is None:
         write_output(comment, None)
     else:

@@ -19,6 +19,7 @@ from platform_tools.cli import main
 from platform_tools.deps import checks
 from platform_tools.errors import UsageError
 from platform_tools.pr import contracts, precommit, slim_ci
+from platform_tools.pr import formats as pr_formats
 from platform_tools.pr.gitdiff import Base, all_files, changed_files, resolve_base
 from platform_tools.pr.hooks import (
     CONFIG_FILE,
@@ -536,7 +537,7 @@ def _report(*, breaking: bool, lint_ok: bool = True) -> slim_ci.SlimCiReport:
 def test_comment_names_teams_exposures_and_results() -> None:
     report = _report(breaking=True, lint_ok=False)
     assert report.failed
-    text = slim_ci.to_markdown(report)
+    text = pr_formats.to_markdown(report)
     assert text.startswith("## ❌ GridUnion pull-request checks FAILED")
     assert "**Teams affected:** `commercial_analytics`, `nordgrid`, `platform`" in text
     assert "**Teams downstream (please review):** `nordgrid`, `regulatory_reporting`" in text
@@ -550,7 +551,7 @@ def test_comment_names_teams_exposures_and_results() -> None:
 def test_comment_of_a_clean_change_passes() -> None:
     report = _report(breaking=False)
     assert not report.failed
-    text = slim_ci.to_markdown(report)
+    text = pr_formats.to_markdown(report)
     assert text.startswith("## ✅ GridUnion pull-request checks passed")
     assert "No breaking changes against the baseline." in text
     assert "| Lint (sqlfluff, 1 changed SQL file(s)) | ✅ clean |" in text
