@@ -15,6 +15,7 @@ from platform_tools.deps.formats import to_json, to_markdown
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.pr import contracts, precommit, slim_ci
+from platform_tools.pr.formats import render_table
 from platform_tools.pr.formats import to_markdown as slim_ci_comment
 from platform_tools.pr.gitdiff import all_files, changed_files, git, resolve_base
 from platform_tools.pr.hooks import CONFIG_FILE, load_config
@@ -189,7 +190,7 @@ def handle_pr_contracts(args: argparse.Namespace) -> ExitCode:
     elif args.format == "markdown":
         text = to_markdown(result.report)
     else:
-        text = contracts.render_table(result)
+        text = render_table(result)
     write_output(text, args.output)
     return ExitCode.FINDINGS if result.failed else ExitCode.OK
 

@@ -1,14 +1,52 @@
-"""The reviewer's Markdown comment of ``platform-tools pr-ci`` (a rendered
-:class:`~platform_tools.pr.slim_ci.SlimCiReport`)."""
+"""What the pull-request commands print: the terminal table of ``platform-tools
+pr-contracts`` (:func:`render_table`) and the reviewer's Markdown comment of ``platform-tools
+pr-ci`` (:func:`to_markdown`, a rendered :class:`~platform_tools.pr.slim_ci.SlimCiReport`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from platform_tools.pr.contracts import ContractsResult
 from platform_tools.pr.slim_ci import BuildOutcome, LintOutcome, SlimCiReport
-from platform_tools.textfmt import join, md_escape, md_table
+from platform_tools.textfmt import join, md_escape, md_table, text_table
 
 MAX_ROWS = 50
+
+
+def render_table(result: ContractsResult) -> str:
+    """The verdict, the breaking changes and the findings the change introduces."""
+    report = result.report
+    verdict = "FAILED" if result.failed else "passed"
+    out = [
+        f"pr-contracts {verdict}: {len(report.breaking_changes)} breaking change(s), "
+        f"{len(result.new_findings)} new finding(s) against {result.baseline}"
+    ]
+    if report.affected_teams:
+        out.append(f"teams affected by this change: {', '.join(report.affected_teams)}")
+    if report.breaking_changes:
+        out.append("")
+        out.append(text_table(
+            ["CODE", "SEVERITY", "MODEL", "OWNER", "CHANGE", "AFFECTED TEAMS", "EXPOSURES"],
+            [[b.code, b.severity.value, b.label, b.team or "-", b.message,
+              join(b.affected_teams), join(e.describe() for e in b.affected_exposures)]
+             for b in report.breaking_changes],
+            limit=100,
+        ))
+        out.append("A breaking change to a public model ships as a new model version with the "
+                   "old one kept and a deprecation_date (docs/pull_requests.md).")
+    if result.new_findings:
+        out.append("")
+        out.append(text_table(
+            ["CODE", "SEVERITY", "TEAM", "MODEL", "FILE", "FINDING"],
+            [[f.code, f.severity.value, f.team or "-", f.label, f.path or "-", f.message]
+             for f in result.new_findings],
+            limit=110,
+        ))
+    existing = len(report.findings) - len(result.new_findings)
+    if existing:
+        out.append(f"({existing} finding(s) already on the baseline are not gating; "
+                   "`platform-tools deps` lists them)")
+    return "\n".join(out) + "\n"
 
 
 # -- the comment ---------------------------------------------------------------------------------

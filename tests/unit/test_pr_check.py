@@ -475,12 +475,12 @@ def test_contract_gate_fails_on_a_breaking_change_and_names_the_teams() -> None:
     result = contracts.check(_manifest(changed), baseline, checks.DepsConfig())
     assert result.failed
     assert {"nordgrid", "regulatory_reporting"} <= set(result.report.affected_teams)
-    text = contracts.render_table(result)
+    text = pr_formats.render_table(result)
     assert text.startswith("pr-contracts FAILED") and "BC002" in text
     assert "Luxembourg regulator dashboard" in text
     clean = contracts.check(baseline, baseline, checks.DepsConfig())
     assert not clean.failed
-    assert contracts.render_table(clean).startswith("pr-contracts passed")
+    assert pr_formats.render_table(clean).startswith("pr-contracts passed")
 
 
 def test_disable_splits_change_rules_from_deps_rules() -> None:
