@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "platform_tools.landing.cli",
     "platform_tools.hub.cli",
     "platform_tools.pr.cli",
+    "platform_tools.catalog.cli",
     "platform_tools.soak.cli",
 )
 

@@ -18,7 +18,6 @@ from platform_tools.artifacts.sources import SourceFreshness, SourcesResults, lo
 from platform_tools.artifacts.target import (
     Need,
     TargetArtifacts,
-    add_target_dir_argument,
     load_target,
     resolve_target_dir,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "SourceFreshness",
     "SourcesResults",
     "TargetArtifacts",
-    "add_target_dir_argument",
     "load_catalog",
     "load_manifest",
     "load_run_results",

@@ -1,8 +1,8 @@
-"""The ``--target-dir`` convention shared by every command, and loading a target at once."""
+"""The ``--target-dir`` convention shared by every command (resolving it; the option itself is
+:func:`platform_tools.cliutil.add_target_dir_argument`), and loading a target at once."""
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -29,20 +29,6 @@ class Need(Enum):
     REQUIRED = "required"
     OPTIONAL = "optional"  # loaded (and checked) when the file exists
     SKIP = "skip"
-
-
-def add_target_dir_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``--target-dir`` (default ``$DBT_TARGET_PATH`` or ``target``) to ``parser``."""
-    parser.add_argument(
-        "--target-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help=(
-            "dbt's target directory holding manifest.json, run_results.json, sources.json and "
-            f"catalog.json (default: ${TARGET_DIR_ENV} or ./{DEFAULT_TARGET_DIR})"
-        ),
-    )
 
 
 def resolve_target_dir(value: Path | None) -> Path:

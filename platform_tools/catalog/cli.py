@@ -6,26 +6,26 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import (
-    add_lakehouse_arguments,
-    print_note,
-    resolve_history_dir,
-    resolve_lakehouse,
-    without_gc,
-)
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
-    add_target_dir_argument,
     load_target,
     resolve_target_dir,
 )
 from platform_tools.catalog import build, render
+from platform_tools.cliutil import (
+    add_lakehouse_arguments,
+    add_target_dir_argument,
+    parse_now,
+    print_note,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
+)
 from platform_tools.exit_codes import ExitCode
 from platform_tools.observe import health
-from platform_tools.observe.cli import parse_now
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history, runs_with_target
 

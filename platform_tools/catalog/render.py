@@ -7,8 +7,8 @@ from html import escape
 from pathlib import Path
 
 from platform_tools.catalog.build import NO_RUNS, DataCatalog, Product
-from platform_tools.report.build import CSS
-from platform_tools.report.text import join, md_escape, md_table
+from platform_tools.report.render import CSS
+from platform_tools.textfmt import join, md_escape, md_table
 
 MARKDOWN_FILE = "catalog.md"
 HTML_FILE = "catalog.html"

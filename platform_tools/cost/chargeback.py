@@ -23,16 +23,17 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Manifest
 from platform_tools.artifacts.ownership import UNASSIGNED, Ownership
-from platform_tools.artifacts.run_results import OK_STATUSES, RunResults
+from platform_tools.artifacts.run_results import OK_STATUSES
 from platform_tools.cost.config import CostConfig
 from platform_tools.cost.money import ZERO, allocate, to_cents
 from platform_tools.cost.storage import TableStorage
+from platform_tools.cost.usage import UsageRun
 
 SECONDS_PER_HOUR = Decimal(3600)
 BYTES_PER_GB = Decimal(10) ** 9
@@ -41,32 +42,6 @@ BYTES_PER_GB = Decimal(10) ** 9
 # --------------------------------------------------------------------------------------
 # Inputs
 # --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class UsageRun:
-    """One dbt invocation as parallel columns: node ids, execution seconds, rows written
-    (``None`` when unknown) and whether the node succeeded."""
-
-    invocation_id: str
-    started_at: str | None
-    unique_ids: Sequence[str]
-    seconds: Sequence[float]
-    rows: Sequence[int | None] | None = None
-    statuses: Sequence[str] | None = None
-    teams: Mapping[str, str | None] = field(default_factory=dict)
-
-    @classmethod
-    def from_run_results(cls, run_results: RunResults) -> UsageRun:
-        results = run_results.results
-        return cls(
-            invocation_id=run_results.invocation_id or "target",
-            started_at=run_results.started_at,
-            unique_ids=[r.unique_id for r in results],
-            seconds=[max(r.execution_time, 0.0) for r in results],
-            rows=[r.rows_affected for r in results],
-            statuses=[r.status for r in results],
-        )
-
-
 def total_seconds(usage: Sequence[UsageRun]) -> dict[str, float]:
     """Execution seconds per node summed over ``usage``. Runs with the same node list are
     added column-wise first (the common case: the same project built every day)."""

@@ -7,7 +7,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from platform_tools.artifacts.cli_common import (
+from platform_tools.artifacts.runs import target_run
+from platform_tools.artifacts.settings import load_settings, to_decimal
+from platform_tools.artifacts.target import RUN_RESULTS, Need, load_target, resolve_target_dir
+from platform_tools.cliutil import (
     add_common_arguments,
     add_lakehouse_arguments,
     print_note,
@@ -16,9 +19,6 @@ from platform_tools.artifacts.cli_common import (
     without_gc,
     write_output,
 )
-from platform_tools.artifacts.runs import target_run
-from platform_tools.artifacts.settings import load_settings, to_decimal
-from platform_tools.artifacts.target import RUN_RESULTS, Need, load_target, resolve_target_dir
 from platform_tools.cost import chargeback
 from platform_tools.cost.config import COMPUTE_SOURCES, SHARED_RULES, CostConfig
 from platform_tools.cost.formats import FORMATS, render

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from platform_tools.cost.chargeback import CostReport
-from platform_tools.report.text import dump_json, join, md_table, text_table
+from platform_tools.textfmt import dump_json, join, md_table, text_table
 
 FORMATS = ("table", "markdown", "json")
 

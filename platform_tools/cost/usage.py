@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.run_results import RunResults
 from platform_tools.artifacts.runs import is_pipeline_run
-from platform_tools.cost.chargeback import UsageRun
 from platform_tools.errors import ArtifactError
 from platform_tools.observe.history import History, RunRecord
+
+
+@dataclass(frozen=True)
+class UsageRun:
+    """One dbt invocation as parallel columns: node ids, execution seconds, rows written
+    (``None`` when unknown) and whether the node succeeded."""
+
+    invocation_id: str
+    started_at: str | None
+    unique_ids: Sequence[str]
+    seconds: Sequence[float]
+    rows: Sequence[int | None] | None = None
+    statuses: Sequence[str] | None = None
+    teams: Mapping[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_run_results(cls, run_results: RunResults) -> UsageRun:
+        results = run_results.results
+        return cls(
+            invocation_id=run_results.invocation_id or "target",
+            started_at=run_results.started_at,
+            unique_ids=[r.unique_id for r in results],
+            seconds=[max(r.execution_time, 0.0) for r in results],
+            rows=[r.rows_affected for r in results],
+            statuses=[r.status for r in results],
+        )
 
 
 def _parse(timestamp: str | None) -> datetime | None:

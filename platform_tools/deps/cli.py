@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import add_common_arguments, without_gc, write_output
 from platform_tools.artifacts.manifest import Manifest, load_manifest
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import Need, load_target, resolve_target_dir
+from platform_tools.cliutil import add_common_arguments, without_gc, write_output
 from platform_tools.deps import checks
 from platform_tools.deps.checks import RULES
 from platform_tools.deps.formats import FORMATS, render

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from platform_tools import __version__
 from platform_tools.deps.model import DepsReport, Finding, Severity
-from platform_tools.report.text import dump_json, join, md_escape, md_table, text_table
 from platform_tools.rules.registry import rules
+from platform_tools.textfmt import dump_json, join, md_escape, md_table, text_table
 
 FORMATS = ("table", "markdown", "json", "junit", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -13,9 +13,8 @@ from typing import Any
 from platform_tools.engine.config import EngineConfig, find_project_dir
 from platform_tools.errors import ArtifactError, UsageError
 from platform_tools.exit_codes import ExitCode
-from platform_tools.landing.cli import staging_dir
-
-DEFAULT_SELECT = "source:landing+"
+from platform_tools.hub.defaults import DEFAULT_SELECT
+from platform_tools.landing.defaults import staging_dir
 
 
 def _interval(text: str) -> float:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from platform_tools.cliutil import iso_date
 from platform_tools.engine.config import EngineConfig
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
@@ -20,39 +18,9 @@ from platform_tools.landing.defaults import (
     DEFAULT_METERS,
     DEFAULT_SEED,
     DEFAULT_START,
+    staging_dir,
 )
 from platform_tools.progress import terminal
-
-STAGING_DIR_NAME = "staging"
-STAGING_DIR_ENV = "GRIDUNION_STAGING_DIR"
-
-
-def staging_dir(lakehouse: Path, environ: Mapping[str, str] | None = None) -> Path:
-    """Where `landing stage` writes: ``GRIDUNION_STAGING_DIR``, else ``<lakehouse>/staging``.
-
-    On a cluster the engine must read the same files: point this at shared storage mounted
-    here (NFS, an HDFS/S3/ABFS mount) and ``GRIDUNION_STAGING_URI`` at the same folder as the
-    cluster names it (``hdfs://…``, ``s3a://…``, ``abfss://…``); the bronze macros read that.
-    """
-    env = os.environ if environ is None else environ
-    explicit = env.get(STAGING_DIR_ENV, "").strip()
-    if not explicit:
-        return lakehouse / STAGING_DIR_NAME
-    if "://" in explicit and not explicit.startswith("file://"):
-        raise UsageError(
-            f"{STAGING_DIR_ENV}={explicit!r} is a URI; staging writes a local or mounted "
-            "directory: set it to the mount point and GRIDUNION_STAGING_URI to the URI"
-        )
-    return Path(explicit.removeprefix("file://")).expanduser().resolve()
-
-
-def _iso_date(text: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def register(subparsers: Any) -> None:
@@ -96,7 +64,7 @@ def register(subparsers: Any) -> None:
         help=f"generated ingest days (default {DEFAULT_DAYS}; 1 with --continue)",
     )
     gen.add_argument(
-        "--start", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+        "--start", type=iso_date, default=None, metavar="YYYY-MM-DD",
         help=f"first ingest day, UTC (default {DEFAULT_START}, so the DST fall-back day "
         "2024-10-27 is in range); inside an existing world: one of its days or its next day",
     )

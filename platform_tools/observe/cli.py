@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import Any
 
-from platform_tools.artifacts.cli_common import (
-    add_common_arguments,
-    add_lakehouse_arguments,
-    print_note,
-    resolve_history_dir,
-    resolve_lakehouse,
-    without_gc,
-    write_output,
-)
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
-    add_target_dir_argument,
     check_target_dir,
     load_target,
     resolve_target_dir,
+)
+from platform_tools.cliutil import (
+    add_common_arguments,
+    add_lakehouse_arguments,
+    add_target_dir_argument,
+    parse_now,
+    print_note,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
+    write_output,
 )
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
@@ -82,15 +82,6 @@ def handle_record(args: argparse.Namespace) -> ExitCode:
     )
     print(result.describe())
     return ExitCode.OK
-
-
-def parse_now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    moment = health.parse_time(value)
-    if moment is None:
-        raise UsageError(f"--now {value!r}: expected an ISO time such as 2026-01-05T06:00:00Z")
-    return moment
 
 
 @without_gc

@@ -36,6 +36,7 @@ from platform_tools.artifacts.run_results import ERROR_STATUSES, OK_STATUSES, WA
 from platform_tools.artifacts.sources import SourcesResults
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import RunRecord
+from platform_tools.timeutil import parse_time
 
 HEALTHY, WARNING, CRITICAL = "HEALTHY", "WARNING", "CRITICAL"
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -47,16 +48,6 @@ def priority(tier: int | None, level: str) -> str:
     if tier is not None and tier <= 0:
         base = 0
     return PRIORITIES[min(base + (0 if level == "error" else 1), 3)]
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

@@ -1,5 +1,4 @@
-"""``platform-tools pr-check``, ``pr-contracts`` and ``pr-ci`` (the pull-request workflow),
-plus ``catalog`` (registered here so the CLI keeps one entry per feature area)."""
+"""``platform-tools pr-check``, ``pr-contracts`` and ``pr-ci`` (the pull-request workflow)."""
 
 from __future__ import annotations
 
@@ -9,13 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import without_gc, write_output
 from platform_tools.artifacts.settings import load_settings
+from platform_tools.cliutil import without_gc, write_output
 from platform_tools.deps import checks
 from platform_tools.deps.formats import to_json, to_markdown
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.pr import contracts, precommit, slim_ci
+from platform_tools.pr.formats import render_table
+from platform_tools.pr.formats import to_markdown as slim_ci_comment
 from platform_tools.pr.gitdiff import all_files, changed_files, git, resolve_base
 from platform_tools.pr.hooks import CONFIG_FILE, load_config
 
@@ -24,9 +25,6 @@ def register(subparsers: Any) -> None:
     _register_pr_check(subparsers)
     _register_pr_contracts(subparsers)
     _register_pr_ci(subparsers)
-    from platform_tools.catalog import cli as catalog_cli
-
-    catalog_cli.register(subparsers)
 
 
 def _project_root(value: Path | None) -> Path:
@@ -192,7 +190,7 @@ def handle_pr_contracts(args: argparse.Namespace) -> ExitCode:
     elif args.format == "markdown":
         text = to_markdown(result.report)
     else:
-        text = contracts.render_table(result)
+        text = render_table(result)
     write_output(text, args.output)
     return ExitCode.FINDINGS if result.failed else ExitCode.OK
 
@@ -240,7 +238,7 @@ def handle_pr_ci(args: argparse.Namespace) -> ExitCode:
         deps_config=config, disable_change_rules=change_codes,
     )
     report = slim_ci.run(settings)
-    comment = slim_ci.to_markdown(report)
+    comment = slim_ci_comment(report)
     if args.comment_out is None:
         write_output(comment, None)
     else:

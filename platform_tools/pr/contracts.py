@@ -32,7 +32,6 @@ from platform_tools.errors import ArtifactError, PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.pr.gitdiff import Base
 from platform_tools.pr.tools import dbt_error_lines, run_tool, tool_env, tool_path
-from platform_tools.report.text import join, text_table
 from platform_tools.rules.registry import Rule, rules
 
 # Everything pr-contracts writes, below the project: never dbt's own target/ files, so that
@@ -176,39 +175,3 @@ def check(
 
 def load(path: Path) -> Manifest:
     return load_manifest(path / "manifest.json" if path.is_dir() else path)
-
-
-def render_table(result: ContractsResult) -> str:
-    """The verdict, the breaking changes and the findings the change introduces."""
-    report = result.report
-    verdict = "FAILED" if result.failed else "passed"
-    out = [
-        f"pr-contracts {verdict}: {len(report.breaking_changes)} breaking change(s), "
-        f"{len(result.new_findings)} new finding(s) against {result.baseline}"
-    ]
-    if report.affected_teams:
-        out.append(f"teams affected by this change: {', '.join(report.affected_teams)}")
-    if report.breaking_changes:
-        out.append("")
-        out.append(text_table(
-            ["CODE", "SEVERITY", "MODEL", "OWNER", "CHANGE", "AFFECTED TEAMS", "EXPOSURES"],
-            [[b.code, b.severity.value, b.label, b.team or "-", b.message,
-              join(b.affected_teams), join(e.describe() for e in b.affected_exposures)]
-             for b in report.breaking_changes],
-            limit=100,
-        ))
-        out.append("A breaking change to a public model ships as a new model version with the "
-                   "old one kept and a deprecation_date (docs/pull_requests.md).")
-    if result.new_findings:
-        out.append("")
-        out.append(text_table(
-            ["CODE", "SEVERITY", "TEAM", "MODEL", "FILE", "FINDING"],
-            [[f.code, f.severity.value, f.team or "-", f.label, f.path or "-", f.message]
-             for f in result.new_findings],
-            limit=110,
-        ))
-    existing = len(report.findings) - len(result.new_findings)
-    if existing:
-        out.append(f"({existing} finding(s) already on the baseline are not gating; "
-                   "`platform-tools deps` lists them)")
-    return "\n".join(out) + "\n"

@@ -10,7 +10,7 @@ Against the main branch's ``manifest.json`` (the baseline artifact):
    ``.pre-commit-config.yaml``);
 4. ``dbt build --select state:modified+ --defer --state <baseline>``: the modified nodes and
    everything downstream, with their tests; unmodified parents are read from production;
-5. a Markdown comment for the reviewer (:func:`to_markdown`).
+5. a Markdown comment for the reviewer (:func:`platform_tools.pr.formats.to_markdown`).
 """
 
 from __future__ import annotations
@@ -43,12 +43,10 @@ from platform_tools.pr.tools import (
     tool_env,
     tool_path,
 )
-from platform_tools.report.text import join, md_escape, md_table
 
 SQLFLUFF_HOOK = "sqlfluff-lint"
 # used when the pre-commit config has no sqlfluff-lint hook
 DEFAULT_LINT_FILES = r"^(models|tests/data_tests|snapshots|analyses)/.*\.sql$"
-MAX_ROWS = 50
 # statuses of a build that need no attention (exposures and saved queries report no-op)
 FINE_STATUSES = OK_STATUSES | {"no-op"}
 
@@ -380,170 +378,3 @@ def run(settings: SlimCiSettings) -> SlimCiReport:
         lint=lint,
         build=build,
     )
-
-
-# -- the comment ---------------------------------------------------------------------------------
-def _icon(ok: bool) -> str:
-    return "✅" if ok else "❌"
-
-
-def _teams(teams: Sequence[str]) -> str:
-    return ", ".join(f"`{t}`" for t in teams) if teams else "none"
-
-
-def _contracts_row(report: SlimCiReport) -> list[str]:
-    result = report.contracts
-    if result is None:
-        return ["Contracts and ownership (`platform-tools deps --new-only`)", "⚠️ not run"]
-    errors = result.report.errors
-    text = (f"{len(result.report.breaking_changes)} breaking change(s), "
-            f"{len(result.new_findings)} new finding(s)")
-    return ["Contracts and ownership (`platform-tools deps --new-only`)",
-            f"{_icon(not result.failed)} {text}" + (f" — {errors} blocking" if errors else "")]
-
-
-def _lint_row(lint: LintOutcome) -> list[str]:
-    what = f"Lint (sqlfluff, {len(lint.files)} changed SQL file(s))"
-    if not lint.ran:
-        return [what, "➖ no SQL file changed" if not lint.files else "➖ skipped"]
-    if lint.error:
-        return [what, f"❌ sqlfluff failed: {lint.error}"]
-    if lint.violations:
-        return [what, f"❌ {len(lint.violations)} violation(s)"]
-    return [what, "✅ clean"]
-
-
-def _counts(counts: Mapping[str, int]) -> str:
-    order = ["success", "pass", "no-op", "warn", "error", "fail", "skipped", "runtime error"]
-    keys = sorted(counts, key=lambda s: (order.index(s) if s in order else 99, s))
-    return " ".join(f"{k.upper().replace(' ', '_')}={counts[k]}" for k in keys) or "nothing ran"
-
-
-def _build_row(build: BuildOutcome) -> list[str]:
-    what = "Build and tests (`dbt build --select state:modified+ --defer`)"
-    if not build.ran:
-        return [what, f"➖ {build.reason}"]
-    if build.error:
-        return [what, f"❌ {build.error}"]
-    return [what, f"{_icon(build.ok)} {_counts(build.counts)}"]
-
-
-def to_markdown(report: SlimCiReport) -> str:
-    """The pull-request comment body."""
-    verdict = "FAILED" if report.failed else "passed"
-    out = [f"## {_icon(not report.failed)} GridUnion pull-request checks {verdict}", ""]
-    head = f", head `{report.head[:12]}`" if report.head else ""
-    out.append(f"Compared with {md_escape(report.base.describe())}{head}; baseline manifest "
-               f"`{md_escape(report.baseline)}`.")
-    out.append("")
-    if report.fatal:
-        out += [f"**The project does not parse:** {md_escape(report.fatal)}", ""]
-    out.append(md_table(["Check", "Result"],
-                        [_contracts_row(report), _lint_row(report.lint),
-                         _build_row(report.build)]))
-    out += ["", "### Who is affected", ""]
-    out.append(f"- **Teams affected:** {_teams(report.affected_teams)}")
-    out.append(f"- **Owners of the changed models:** {_teams(report.owners)}")
-    out.append(f"- **Teams downstream (please review):** {_teams(report.downstream_teams)}")
-    if report.contracts is not None and report.contracts.report.affected_teams:
-        out.append("- **Teams hit by a breaking change:** "
-                   + _teams(report.contracts.report.affected_teams))
-    if report.exposures:
-        out.append("- **Exposures downstream:**")
-        for exposure in report.exposures:
-            link = f" — {md_escape(exposure.url)}" if exposure.url else ""
-            owned = (f"owned by `{exposure.team}`" if exposure.team else "unowned"
-                     + (f", owner {md_escape(exposure.owner)}" if exposure.owner else ""))
-            out.append(f"  - {md_escape(exposure.label)} ({md_escape(exposure.type)}, "
-                       f"{owned}){link}")
-    else:
-        out.append("- **Exposures downstream:** none")
-    out += ["", "### What changed", ""]
-    if report.changed:
-        out.append(md_table(
-            ["Node", "Change", "Team", "Domain / layer", "Access", "Downstream"],
-            [[f"`{c.label}`", c.change, c.team or "—", f"{c.domain or '—'} / {c.layer or '—'}",
-              c.access or "—",
-              f"{c.downstream_models} model(s), {c.downstream_exposures} exposure(s)"]
-             for c in report.changed[:MAX_ROWS]],
-        ))
-        if len(report.changed) > MAX_ROWS:
-            out.append(f"_… and {len(report.changed) - MAX_ROWS} more._")
-    else:
-        out.append("No model, seed or snapshot changed (`state:modified` is empty).")
-    if report.downstream_models:
-        out += ["", f"<details><summary>{len(report.downstream_models)} downstream model(s) "
-                "rebuilt</summary>", "", ", ".join(f"`{m}`" for m in report.downstream_models),
-                "", "</details>"]
-    out += ["", f"<details><summary>{len(report.changed_files)} changed file(s)</summary>", ""]
-    out += [f"- `{md_escape(f)}`" for f in report.changed_files[:200]]
-    out += ["", "</details>"]
-    out += _contracts_section(report)
-    out += _lint_section(report.lint)
-    out += _build_section(report.build)
-    out += ["", "<sub>Generated by `platform-tools pr-ci` (docs/pull_requests.md).</sub>"]
-    return "\n".join(out) + "\n"
-
-
-def _contracts_section(report: SlimCiReport) -> list[str]:
-    result = report.contracts
-    out = ["", "### Contracts and ownership", ""]
-    if result is None:
-        return out + ["Not run: the project does not parse."]
-    deps = result.report
-    if deps.breaking_changes:
-        out.append(md_table(
-            ["Model", "Owner", "Change", "Severity", "Affected teams", "Affected exposures"],
-            [[f"`{b.label}`", b.team or "—", b.message, b.severity.value,
-              join(b.affected_teams), join(e.describe() for e in b.affected_exposures)]
-             for b in deps.breaking_changes[:MAX_ROWS]],
-        ))
-        out += ["", "A breaking change to a public model ships as a new model version, with the "
-                "old version kept and given a `deprecation_date`."]
-    else:
-        out.append("No breaking changes against the baseline.")
-    if result.new_findings:
-        out += ["", md_table(
-            ["Code", "Severity", "Team", "Model", "Finding"],
-            [[f.code, f.severity.value, f.team or "—", f"`{f.label}`", f.message]
-             for f in result.new_findings[:MAX_ROWS]],
-        )]
-    existing = len(deps.findings) - len(result.new_findings)
-    if existing:
-        out += ["", f"_{existing} finding(s) already on main are not blocking._"]
-    return out
-
-
-def _lint_section(lint: LintOutcome) -> list[str]:
-    out = ["", "### Lint", ""]
-    if not lint.ran:
-        return out + ["No changed SQL file to lint."]
-    if lint.error:
-        out.append(f"sqlfluff could not lint: {md_escape(lint.error)}")
-    if lint.violations:
-        out.append(md_table(
-            ["File", "Line", "Rule", "Problem"],
-            [[f"`{v.path}`", v.line or "—", v.code, v.description]
-             for v in lint.violations[:MAX_ROWS]],
-        ))
-        out += ["", "Fix with `sqlfluff fix <file>` (the project's `.sqlfluff` style)."]
-    elif not lint.error:
-        out.append(f"{len(lint.files)} changed SQL file(s), no violations.")
-    return out
-
-
-def _build_section(build: BuildOutcome) -> list[str]:
-    out = ["", "### Build and tests", ""]
-    if not build.ran:
-        return out + [md_escape(build.reason)]
-    out.append(f"`dbt build --select state:modified+ --defer --state <baseline>`: "
-               f"{_counts(build.counts)} ({build.seconds:.0f} s).")
-    if build.error:
-        out += ["", f"dbt failed: {md_escape(build.error)}"]
-    if build.problems:
-        out += ["", md_table(
-            ["Node", "Type", "Status", "Team", "Message"],
-            [[f"`{p.label}`", p.resource_type, p.status, p.team or "—", p.message[:300]]
-             for p in build.problems[:MAX_ROWS]],
-        )]
-    return out

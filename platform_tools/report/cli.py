@@ -7,29 +7,29 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import (
-    add_lakehouse_arguments,
-    print_note,
-    resolve_history_dir,
-    resolve_lakehouse,
-    without_gc,
-)
 from platform_tools.artifacts.manifest import load_manifest
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
     RUN_RESULTS,
     Need,
-    add_target_dir_argument,
     load_target,
     resolve_target_dir,
 )
+from platform_tools.cliutil import (
+    add_lakehouse_arguments,
+    add_target_dir_argument,
+    parse_now,
+    print_note,
+    resolve_history_dir,
+    resolve_lakehouse,
+    without_gc,
+)
 from platform_tools.cost.config import CostConfig
 from platform_tools.exit_codes import ExitCode
-from platform_tools.observe.cli import parse_now
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history
-from platform_tools.report import build
+from platform_tools.report import build, render
 
 
 def register(subparsers: Any) -> None:
@@ -76,6 +76,6 @@ def handle(args: argparse.Namespace) -> ExitCode:
         baseline = load_manifest(path)
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
     report = build.build(target, history, warehouse, settings, now=now, baseline=baseline)
-    paths = build.write(report, args.out)
+    paths = render.write(report, args.out)
     print("\n".join(f"wrote {p}" for p in paths))
     return ExitCode.OK

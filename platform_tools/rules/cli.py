@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from platform_tools.artifacts.cli_common import write_output
+from platform_tools.cliutil import write_output
 from platform_tools.engine.config import find_project_dir
 from platform_tools.exit_codes import ExitCode
 from platform_tools.rules import docs

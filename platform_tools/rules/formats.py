@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from platform_tools.report.text import dump_json, md_table, text_table
 from platform_tools.rules.registry import FAMILIES, Rule
+from platform_tools.textfmt import dump_json, md_table, text_table
 
 FORMATS = ("table", "markdown", "json")
 

@@ -7,10 +7,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from platform_tools.cliutil import iso_date
 from platform_tools.engine.config import find_project_dir
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
-from platform_tools.landing.cli import _iso_date
 from platform_tools.landing.defaults import DEFAULT_FAULT_RATE, DEFAULT_SEED, DEFAULT_START
 
 
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--start",
-        type=_iso_date,
+        type=iso_date,
         default=DEFAULT_START,
         metavar="YYYY-MM-DD",
         help=f"first day (default {DEFAULT_START})",

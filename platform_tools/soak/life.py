@@ -83,10 +83,10 @@ def run_soak(
     rerun_every: int,
     emit: Callable[[str], None],
 ) -> list[DayResult]:
-    from platform_tools.hub.cli import DEFAULT_SELECT
     from platform_tools.hub.dbt_session import DbtSettings
+    from platform_tools.hub.defaults import DEFAULT_SELECT
     from platform_tools.hub.service import Hub, HubSettings
-    from platform_tools.landing.cli import STAGING_DIR_NAME
+    from platform_tools.landing.defaults import STAGING_DIR_NAME
 
     landing = lakehouse / "landing"
     os.environ["GRIDUNION_LAKEHOUSE"] = str(lakehouse)

@@ -13,11 +13,12 @@ import pytest
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.settings import Settings, load_settings
 from platform_tools.cost import chargeback
-from platform_tools.cost.chargeback import UsageRun, total_seconds
+from platform_tools.cost.chargeback import total_seconds
 from platform_tools.cost.config import CostConfig, Rates, TeamOverride
 from platform_tools.cost.formats import FORMATS, render
 from platform_tools.cost.money import allocate, to_cents
 from platform_tools.cost.storage import TableStorage, read_table_storage, warehouse_storage
+from platform_tools.cost.usage import UsageRun
 from platform_tools.errors import UsageError
 from tests.support.builder import ManifestBuilder
 from tests.support.scenarios import gridunion

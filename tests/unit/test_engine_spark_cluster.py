@@ -19,7 +19,7 @@ from platform_tools.engine.spark_cluster import (
     parse_state,
 )
 from platform_tools.errors import ArtifactError, UsageError
-from platform_tools.landing.cli import staging_dir
+from platform_tools.landing.defaults import staging_dir
 
 JAVA = Path("/jdk/bin/java")
 SETTINGS = ClusterSettings(lakehouse=Path("/lh"))

@@ -19,6 +19,7 @@ from platform_tools.cli import main
 from platform_tools.deps import checks
 from platform_tools.errors import UsageError
 from platform_tools.pr import contracts, precommit, slim_ci
+from platform_tools.pr import formats as pr_formats
 from platform_tools.pr.gitdiff import Base, all_files, changed_files, resolve_base
 from platform_tools.pr.hooks import (
     CONFIG_FILE,
@@ -474,12 +475,12 @@ def test_contract_gate_fails_on_a_breaking_change_and_names_the_teams() -> None:
     result = contracts.check(_manifest(changed), baseline, checks.DepsConfig())
     assert result.failed
     assert {"nordgrid", "regulatory_reporting"} <= set(result.report.affected_teams)
-    text = contracts.render_table(result)
+    text = pr_formats.render_table(result)
     assert text.startswith("pr-contracts FAILED") and "BC002" in text
     assert "Luxembourg regulator dashboard" in text
     clean = contracts.check(baseline, baseline, checks.DepsConfig())
     assert not clean.failed
-    assert contracts.render_table(clean).startswith("pr-contracts passed")
+    assert pr_formats.render_table(clean).startswith("pr-contracts passed")
 
 
 def test_disable_splits_change_rules_from_deps_rules() -> None:
@@ -536,7 +537,7 @@ def _report(*, breaking: bool, lint_ok: bool = True) -> slim_ci.SlimCiReport:
 def test_comment_names_teams_exposures_and_results() -> None:
     report = _report(breaking=True, lint_ok=False)
     assert report.failed
-    text = slim_ci.to_markdown(report)
+    text = pr_formats.to_markdown(report)
     assert text.startswith("## ❌ GridUnion pull-request checks FAILED")
     assert "**Teams affected:** `commercial_analytics`, `nordgrid`, `platform`" in text
     assert "**Teams downstream (please review):** `nordgrid`, `regulatory_reporting`" in text
@@ -550,7 +551,7 @@ def test_comment_names_teams_exposures_and_results() -> None:
 def test_comment_of_a_clean_change_passes() -> None:
     report = _report(breaking=False)
     assert not report.failed
-    text = slim_ci.to_markdown(report)
+    text = pr_formats.to_markdown(report)
     assert text.startswith("## ✅ GridUnion pull-request checks passed")
     assert "No breaking changes against the baseline." in text
     assert "| Lint (sqlfluff, 1 changed SQL file(s)) | ✅ clean |" in text

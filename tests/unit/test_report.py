@@ -16,7 +16,7 @@ import pytest
 from platform_tools.artifacts.settings import Settings
 from platform_tools.artifacts.target import load_target
 from platform_tools.observe.history import load_history
-from platform_tools.report import build
+from platform_tools.report import build, render
 from platform_tools.report.svg import bar_chart, dependency_graph, run_timeline
 from tests.support.synthetic import (
     SyntheticSpec,
@@ -39,7 +39,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_history(root / "lh" / "_history", project)
     report = build.build(load_target(target), load_history(root / "lh" / "_history"),
                          root / "lh" / "warehouse", Settings(None, {}), now=NOW)
-    build.write(report, root / "out")
+    render.write(report, root / "out")
     return root / "out"
 
 
@@ -95,7 +95,7 @@ def test_report_without_runs_says_cost_is_unavailable(tmp_path: Path) -> None:
     report = build.build(load_target(target), load_history(tmp_path / "none"),
                          tmp_path / "warehouse", Settings(None, {}), now=NOW)
     assert report.cost is None and report.cost_error
-    html = build.to_html(report)
+    html = render.to_html(report)
     assert "Not available" in html and 'data-section="cost"' in html
 
 

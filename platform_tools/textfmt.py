@@ -1,4 +1,5 @@
-"""Plain-text and Markdown tables shared by every command's formatters."""
+"""Plain-text and Markdown tables shared by every command's formatters (the render layer's
+helpers, imported by each domain's `formats.py` without reaching into `report`)."""
 
 from __future__ import annotations
 

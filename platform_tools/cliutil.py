@@ -1,4 +1,5 @@
-"""Options and output handling shared by the artifact commands (CLI layer only)."""
+"""Options and output handling shared by the commands: the CLI layer's helpers, the only
+place besides the ``*/cli.py`` modules that knows argparse."""
 
 from __future__ import annotations
 
@@ -6,12 +7,28 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from platform_tools.artifacts._io import paused_gc
-from platform_tools.artifacts.target import add_target_dir_argument
+from platform_tools.artifacts.target import DEFAULT_TARGET_DIR, TARGET_DIR_ENV
 from platform_tools.errors import UsageError
+from platform_tools.timeutil import parse_time
+
+
+def add_target_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--target-dir`` (default ``$DBT_TARGET_PATH`` or ``target``) to ``parser``."""
+    parser.add_argument(
+        "--target-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=(
+            "dbt's target directory holding manifest.json, run_results.json, sources.json and "
+            f"catalog.json (default: ${TARGET_DIR_ENV} or ./{DEFAULT_TARGET_DIR})"
+        ),
+    )
 
 
 def add_common_arguments(
@@ -82,6 +99,25 @@ def resolve_history_dir(args: argparse.Namespace) -> Path:
     if getattr(args, "history_dir", None) is not None:
         return Path(args.history_dir)
     return resolve_lakehouse(getattr(args, "lakehouse", None)) / "_history"
+
+
+def parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    moment = parse_time(value)
+    if moment is None:
+        raise UsageError(f"--now {value!r}: expected an ISO time such as 2026-01-05T06:00:00Z")
+    return moment
+
+
+def iso_date(text: str) -> date:
+    """An argparse ``type``: a date written ``YYYY-MM-DD``."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 R = TypeVar("R")

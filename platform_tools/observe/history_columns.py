@@ -1,0 +1,101 @@
+"""How ``run.json`` stores its columns (one string each, decoded on first use): the
+encoding the run-history store writes and :class:`RunColumns`, the lazy reader over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+# Column encoding in run.json. A JSON parser reads one long string far faster than
+# thousands of short values, and most reports need only a few columns, so every column is
+# stored as one string and decoded on first use:
+#   unique_id, status       space-joined strings (a JSON string without escapes)
+#   execution_time, start_s, end_s, rows_affected, rows_written, failures
+#                           comma-joined numbers, an empty field for null
+#   message                 an object {row index: text} holding only the non-null rows
+# A plain JSON list is accepted for any column.
+_TEXT = frozenset({"unique_id", "status"})
+_FLOATS = frozenset({"execution_time", "start_s", "end_s"})
+_INTS = frozenset({"rows_affected", "rows_written", "failures"})
+_SPARSE = frozenset({"message"})
+
+
+def _pack(name: str, values: list[Any]) -> Any:
+    if name in _TEXT and all(" " not in v for v in values):
+        return " ".join(values)
+    if name in _FLOATS or name in _INTS:
+        return ",".join("" if v is None else repr(v) for v in values)
+    if name in _SPARSE:
+        return {str(i): v for i, v in enumerate(values) if v is not None}
+    return values
+
+
+def _unpack(name: str, value: Any, size: int | None) -> list[Any]:
+    if isinstance(value, list):
+        column = value
+    elif isinstance(value, str) and name in _TEXT:
+        column = _split_shared(value)
+    elif isinstance(value, str) and (name in _FLOATS or name in _INTS):
+        parts = value.split(",") if value else []
+        convert: Any = float if name in _FLOATS else int
+        if "" in parts:
+            column = [convert(p) if p else None for p in parts]
+        else:
+            column = list(map(convert, parts))
+    elif isinstance(value, dict) and size is not None:
+        column = [None] * size
+        for index, text in value.items():
+            column[int(index)] = text
+    else:
+        raise ValueError(f"column {name} has an unknown encoding")
+    if size is not None and len(column) != size:
+        raise ValueError(f"column {name} has {len(column)} rows, not {size}")
+    return column
+
+
+_SHARED: dict[str, list[str]] = {}
+_SHARED_MAX = 16
+
+
+def _split_shared(value: str) -> list[str]:
+    """Split a joined column; runs with the same node list share one list object (runs of
+    one project usually have identical node lists, and the analyses key on identity)."""
+    column = _SHARED.get(value)
+    if column is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        column = _SHARED[value] = value.split(" ") if value else []
+    return column
+
+
+class RunColumns(Mapping[str, list[Any]]):
+    """The node columns of a run, decoded on first access."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, list[Any]] = {}
+        self.size = len(self["unique_id"])
+
+    def __getitem__(self, name: str) -> list[Any]:
+        column = self._decoded.get(name)
+        if column is None:
+            if name not in self._raw:
+                raise KeyError(name)
+            size = None if name == "unique_id" else self.size
+            column = self._decoded[name] = _unpack(name, self._raw[name], size)
+        return column
+
+    def remember(self, name: str, values: list[Any]) -> None:
+        """Keep a derived column (e.g. all nulls) for the next access."""
+        self._decoded[name] = values
+
+    def check(self, *names: str) -> None:
+        """Decode these columns now (raising ValueError when one is malformed)."""
+        for name in names:
+            self.__getitem__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
