@@ -34,8 +34,49 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+# The module that registers a command, for the commands that start one process each in CI and
+# on laptops: ``main`` imports only that module (importing every command module costs about a
+# third of a second); any other first argument builds the whole parser. A name whose module
+# does not register it falls back to the whole parser too.
+_COMMAND_MODULE: dict[str, str] = {
+    "engine": "platform_tools.engine.cli",
+    "deps": "platform_tools.deps.cli",
+    "rules": "platform_tools.rules.cli",
+    "cost": "platform_tools.cost.cli",
+    "observe": "platform_tools.observe.cli",
+    "report": "platform_tools.report.cli",
+    "landing": "platform_tools.landing.cli",
+    "hub": "platform_tools.hub.cli",
+    "soak": "platform_tools.soak.cli",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered command."""
+    parser, subparsers = _top_parser()
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the top-level parser with only the command's module
+    registered when the first argument names a command of ``_COMMAND_MODULE``, else the
+    whole parser. Both parse the command's arguments alike."""
+    module_name = _COMMAND_MODULE.get(argv[0]) if argv else None
+    if module_name is None:
+        return build_parser()
+    parser, subparsers = _top_parser()
+    importlib.import_module(module_name).register(subparsers)
+    if argv[0] not in subparsers.choices:
+        return build_parser()
+    return parser
+
+
+_Subparsers = argparse._SubParsersAction  # the type of add_subparsers()
+
+
+def _top_parser() -> tuple[argparse.ArgumentParser, _Subparsers[argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="platform-tools",
         description=(
@@ -49,14 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
-    return parser
+    return parser, subparsers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``platform-tools`` console script."""
-    parser = build_parser()
+    parser = parser_for(sys.argv[1:] if argv is None else list(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help

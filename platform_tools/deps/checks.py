@@ -169,12 +169,15 @@ def run(
     baseline: Manifest | None = None,
     new_only: bool = False,
     catalog: Catalog | None = None,
+    ownership: Ownership | None = None,
 ) -> DepsReport:
-    """Rules, team dependencies and (with a baseline) breaking changes for ``manifest``."""
+    """Rules, team dependencies and (with a baseline) breaking changes for ``manifest``;
+    ``ownership`` (of ``manifest``) shares its graph roll-ups with the caller's other
+    analyses."""
     config = config or DepsConfig()
     if new_only and baseline is None:
         raise UsageError("--new-only needs --baseline <manifest.json> to compare against")
-    ownership = Ownership(manifest)
+    ownership = ownership or Ownership(manifest)
     findings = run_rules(manifest, config, ownership=ownership, catalog=catalog)
     breaks = []
     if baseline is not None:

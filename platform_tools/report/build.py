@@ -85,7 +85,7 @@ def build(
     ownership = Ownership(manifest)
     moment = now or datetime.now(UTC)
     deps = checks.run(manifest, checks.DepsConfig.from_settings(settings), baseline=baseline,
-                      catalog=target.catalog)
+                      catalog=target.catalog, ownership=ownership)
     cost_config = CostConfig.from_settings(settings)
     cost: chargeback.CostReport | None = None
     cost_error: str | None = None
