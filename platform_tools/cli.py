@@ -18,36 +18,27 @@ from platform_tools import __version__
 from platform_tools.errors import PlatformError
 from platform_tools.exit_codes import ExitCode
 
-# Command modules, in the order their commands appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "platform_tools.engine.cli",
-    "platform_tools.deps.cli",
-    "platform_tools.rules.cli",
-    "platform_tools.cost.cli",
-    "platform_tools.observe.cli",
-    "platform_tools.report.cli",
-    "platform_tools.landing.cli",
-    "platform_tools.hub.cli",
-    "platform_tools.pr.cli",
-    "platform_tools.catalog.cli",
-    "platform_tools.soak.cli",
-)
+# Each command module and the commands it registers, in the order they appear in ``--help``.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "platform_tools.engine.cli": ("engine",),
+    "platform_tools.deps.cli": ("deps",),
+    "platform_tools.rules.cli": ("rules",),
+    "platform_tools.cost.cli": ("cost",),
+    "platform_tools.observe.cli": ("observe",),
+    "platform_tools.report.cli": ("report",),
+    "platform_tools.landing.cli": ("landing",),
+    "platform_tools.hub.cli": ("hub",),
+    "platform_tools.pr.cli": ("pr-check", "pr-contracts", "pr-ci"),
+    "platform_tools.catalog.cli": ("catalog",),
+    "platform_tools.soak.cli": ("soak",),
+}
+COMMAND_MODULES: tuple[str, ...] = tuple(COMMANDS)
 
-
-# The module that registers a command, for the commands that start one process each in CI and
-# on laptops: ``main`` imports only that module (importing every command module costs about a
-# third of a second); any other first argument builds the whole parser. A name whose module
-# does not register it falls back to the whole parser too.
+# The module that registers a command: ``main`` imports only that module (importing every
+# command module costs about a tenth of a second of CPU); any other first argument builds the
+# whole parser. A name whose module does not register it falls back to the whole parser too.
 _COMMAND_MODULE: dict[str, str] = {
-    "engine": "platform_tools.engine.cli",
-    "deps": "platform_tools.deps.cli",
-    "rules": "platform_tools.rules.cli",
-    "cost": "platform_tools.cost.cli",
-    "observe": "platform_tools.observe.cli",
-    "report": "platform_tools.report.cli",
-    "landing": "platform_tools.landing.cli",
-    "hub": "platform_tools.hub.cli",
-    "soak": "platform_tools.soak.cli",
+    command: module for module, commands in COMMANDS.items() for command in commands
 }
 
 

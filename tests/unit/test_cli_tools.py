@@ -229,3 +229,16 @@ def test_report_writes_three_files(tmp_path: Path, capsys: pytest.CaptureFixture
     data = json.loads((out / "report.json").read_text())
     assert set(data) >= {"deps", "cost", "observe"}
     assert "wrote" in capsys.readouterr().out
+
+
+def test_each_command_module_registers_exactly_the_commands_listed_for_it() -> None:
+    import argparse
+    import importlib
+
+    from platform_tools.cli import COMMANDS
+
+    for module, commands in COMMANDS.items():
+        parser = argparse.ArgumentParser()
+        subparsers = parser.add_subparsers(dest="command")
+        importlib.import_module(module).register(subparsers)
+        assert tuple(subparsers.choices) == commands, module
