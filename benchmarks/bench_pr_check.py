@@ -29,38 +29,22 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script: the repository's tests.helpers
+
+from tests.helpers import clone_work_tree, git  # noqa: E402
+
 BIN = Path(sys.executable).parent
 VENV = BIN.parent
 CHANGED_MODEL = Path("models/metering/gold/fct_region_daily_consumption.sql")
 LINTED_FOLDERS = ("models", "tests/data_tests", "snapshots", "analyses")
-GIT_ID = ["-c", "user.email=bench@gridunion.example", "-c", "user.name=bench"]
 HOOK_LINE = re.compile(r"^(?P<name>.+?)\.{3,}(?:\([^)]*\))?(?P<status>Passed|Failed|Skipped)"
                        r"(?: (?P<seconds>[\d.]+)s)?$")
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *GIT_ID, *args], cwd=root, capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def sandbox(root: Path) -> Path:
     """A clone with the work tree committed, a one-model change on top, no remote."""
     repo = root / "repo"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(repo)], check=True)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    present = {p for p in listed if p and (REPO / p).is_file()}
-    for path in present:
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / path, repo / path)
-    for path in git(repo, "ls-files", "-z").split("\0"):
-        if path and path not in present:
-            (repo / path).unlink(missing_ok=True)
-    git(repo, "add", "-A")
-    if git(repo, "status", "--porcelain"):
-        git(repo, "commit", "-qm", "work tree")
+    clone_work_tree(repo)
     git(repo, "remote", "remove", "origin")
     model = repo / CHANGED_MODEL
     model.write_text("-- Benchmark: a one-model change.\n" + model.read_text())

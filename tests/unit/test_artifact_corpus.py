@@ -46,15 +46,7 @@ from tests.unit.corpus import (
 READERS = ("observe", "cost", "report", "catalog")  # the commands that read runs
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A lakehouse and project directory of the test's own (no repo config)."""
-    lakehouse = tmp_path / "lh"
-    monkeypatch.setenv("GRIDUNION_LAKEHOUSE", str(lakehouse))
-    monkeypatch.setenv("GRIDUNION_PROJECT_DIR", str(tmp_path))
-    monkeypatch.delenv("PLATFORM_TOOLS_CONFIG", raising=False)
-    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
-    return lakehouse
+pytestmark = pytest.mark.usefixtures("isolated")  # tests/unit/conftest.py
 
 
 def _argv(command: str, target: Path, tmp_path: Path, *extra: str) -> list[str]:

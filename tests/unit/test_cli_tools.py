@@ -17,15 +17,7 @@ from tests.support.synthetic import SyntheticSpec, generate, write_target
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts"
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A lakehouse and project directory of the test's own (no repo config, no .lakehouse)."""
-    lakehouse = tmp_path / "lh"
-    monkeypatch.setenv("GRIDUNION_LAKEHOUSE", str(lakehouse))
-    monkeypatch.setenv("GRIDUNION_PROJECT_DIR", str(tmp_path))
-    monkeypatch.delenv("PLATFORM_TOOLS_CONFIG", raising=False)
-    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
-    return lakehouse
+pytestmark = pytest.mark.usefixtures("isolated")  # tests/unit/conftest.py
 
 
 def _target(tmp_path: Path, name: str = "mini_build") -> Path:
