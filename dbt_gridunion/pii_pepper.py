@@ -45,11 +45,15 @@ def define_pepper_view(connection: Any) -> None:
     handle = getattr(connection, "handle", None)
     if not secret or handle is None:
         return
-    cursor = handle.cursor()
+    cursor = handle.cursor()  # dbt-spark's wrapper: it keeps the new cursor as ``_cursor``
     try:
         cursor.execute(define_view_sql(secret))
     finally:
-        cursor.close()
+        # close the statement's cursor only: the wrapper's own close() of the Thrift method
+        # also closes the Hive session (and with it the view and the connection)
+        inner = getattr(cursor, "_cursor", None)
+        if inner is not None:
+            inner.close()
 
 
 def install_pepper_adapter_method() -> None:

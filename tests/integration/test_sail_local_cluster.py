@@ -61,14 +61,19 @@ def test_a_function_in_create_table_as_select_from_a_table_runs_on_the_workers(
     # create(), not getOrCreate(): another test of this process may hold a session elsewhere
     spark = SparkSession.builder.remote(remote).create()
     try:
+        # `create or replace`: the Spark Connect client may re-send a statement (its retry
+        # policy), which must not turn into "table already exists"
         spark.sql(
-            f"create table src using delta location '{work}/src' as "
+            f"create or replace table src using delta location '{work}/src' as "
             "select * from values ('a'), ('b') as v(x)"
         ).collect()
         assert [r[0] for r in spark.sql("select upper(x) from src order by x").collect()] == [
             "A", "B"
         ]  # the query alone works in this mode
-        ctas = f"create table t using delta location '{work}/t' as select upper(x) as u from src"
+        ctas = (
+            f"create or replace table t using delta location '{work}/t' as "
+            "select upper(x) as u from src"
+        )
         try:
             spark.sql(ctas).collect()
         except Exception as exc:

@@ -72,3 +72,59 @@ def test_pysparks_wrapped_form_of_the_unreadable_answer_is_recognised() -> None:
     call, calls = _flaky([wrapped])
     assert connect_retry.call_again_when_unreadable(call, pause_seconds=0) == "schema"
     assert len(calls) == 2
+
+
+def test_the_pepper_view_leaves_a_thrift_session_open() -> None:
+    """dbt-spark's Thrift wrapper closes the Hive session in close(): defining the view must
+    close the statement's cursor only (the CI cluster build failed with 'Transport not open')."""
+    from dbt.adapters.spark.connections import PyhiveConnectionWrapper
+
+    from dbt_gridunion import pii_pepper
+
+    class Cursor:
+        def __init__(self) -> None:
+            self.sql: list[str] = []
+            self.closed = False
+
+        def execute(self, sql: str, *args: object, **kwargs: object) -> None:
+            self.sql.append(sql)
+
+        def poll(self) -> object:
+            from TCLIService.ttypes import TOperationState
+
+            finished = {"operationState": TOperationState.FINISHED_STATE, "errorMessage": None}
+            return type("Status", (), finished)()
+
+        def close(self) -> None:
+            self.closed = True
+
+    class Session:
+        def __init__(self) -> None:
+            self.cursors: list[Cursor] = []
+            self.closed = False
+
+        def cursor(self) -> Cursor:
+            self.cursors.append(Cursor())
+            return self.cursors[-1]
+
+        def close(self) -> None:
+            self.closed = True
+
+    session = Session()
+    connection = type("Connection", (), {"handle": PyhiveConnectionWrapper(session)})()
+    import os
+
+    saved = os.environ.get(pii_pepper.PEPPER_VARIABLE)
+    os.environ[pii_pepper.PEPPER_VARIABLE] = "s3cr'et"
+    try:
+        pii_pepper.define_pepper_view(connection)
+    finally:
+        if saved is None:
+            del os.environ[pii_pepper.PEPPER_VARIABLE]
+        else:
+            os.environ[pii_pepper.PEPPER_VARIABLE] = saved
+    assert not session.closed
+    assert session.cursors[0].closed
+    assert session.cursors[0].sql == [
+        "create or replace temporary view gridunion_pii_pepper as select 's3cr\\'et' as pepper"
+    ]
