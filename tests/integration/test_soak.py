@@ -4,7 +4,7 @@
 retroactive price correction, a contract start, a late master file, a backfilled and a
 re-delivered readings file, a corrupt file, every readings fault), builds each day through
 the hub and reconciles metering per region and day, invoice amounts per country and period,
-quarantined rows per ingest day and reason, corrupt files and duplicate rows; every third day
+quarantined rows per ingest day and reason, corrupt files and duplicate rows; every fifth day
 is built twice and must change nothing.
 """
 
@@ -27,7 +27,7 @@ def test_a_ten_day_life_reconciles_every_day(tmp_path: Path) -> None:
     env = engine_env(lakehouse, free_port())
     result = platform_tools(
         env, "soak", "--days", str(DAYS), "--meters", "80", "--seed", "7",
-        "--rerun-every", "3", "--lakehouse", str(lakehouse),
+        "--rerun-every", "5", "--lakehouse", str(lakehouse),
     )  # fmt: skip
     assert_ok(result)
     days = [
@@ -36,7 +36,7 @@ def test_a_ten_day_life_reconciles_every_day(tmp_path: Path) -> None:
     ]
     assert len(days) == DAYS
     assert all(d["build_ok"] and d["reconciled"] for d in days), days
-    assert [d["rerun_unchanged"] for d in days if d["rerun_unchanged"] is not None] == [True] * 3
+    assert [d["rerun_unchanged"] for d in days if d["rerun_unchanged"] is not None] == [True] * 2
     assert f"soak: {DAYS}/{DAYS} day(s) passed" in result.stdout
     # the life held what the issue lists (the generator's own tests pin each behaviour)
     landing = lakehouse / "landing"
