@@ -58,16 +58,6 @@ def define_pepper_view(connection: Any) -> None:
 
 def install_pepper_adapter_method() -> None:
     """``adapter.gridunion_pii_pepper_is_set()`` for the macro ``pseudonymize`` (idempotent)."""
-    try:
-        from dbt.adapters.spark.impl import SparkAdapter
-    except ImportError:  # dbt-spark is not installed
-        return
-    if "gridunion_pii_pepper_is_set" in SparkAdapter._available_:
-        return
+    from dbt_gridunion.adapter_methods import add_adapter_methods
 
-    def gridunion_pii_pepper_is_set(self: Any) -> bool:
-        del self
-        return pepper() is not None
-
-    SparkAdapter.gridunion_pii_pepper_is_set = gridunion_pii_pepper_is_set  # type: ignore[attr-defined]
-    SparkAdapter._available_ = SparkAdapter._available_ | frozenset({"gridunion_pii_pepper_is_set"})
+    add_adapter_methods({"gridunion_pii_pepper_is_set": lambda: pepper() is not None})

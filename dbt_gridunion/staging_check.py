@@ -13,7 +13,6 @@ checked here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 
 def local_staging(root: str) -> Path | None:
@@ -47,23 +46,18 @@ def staging_problem(root: str) -> str | None:
     return None
 
 
+def check_staging(root: str) -> str:
+    """Raise dbt's error with :func:`staging_problem`'s line, if any (the hook's call)."""
+    problem = staging_problem(str(root))
+    if problem:
+        from dbt_common.exceptions import DbtRuntimeError
+
+        raise DbtRuntimeError(problem)
+    return ""
+
+
 def install_staging_check() -> None:
     """``adapter.gridunion_check_staging(root)`` for the on-run-start hook (idempotent)."""
-    try:
-        from dbt.adapters.spark.impl import SparkAdapter
-    except ImportError:  # dbt-spark is not installed
-        return
-    if "gridunion_check_staging" in SparkAdapter._available_:
-        return
+    from dbt_gridunion.adapter_methods import add_adapter_methods
 
-    def gridunion_check_staging(self: Any, root: str) -> str:
-        del self
-        problem = staging_problem(str(root))
-        if problem:
-            from dbt_common.exceptions import DbtRuntimeError
-
-            raise DbtRuntimeError(problem)
-        return ""
-
-    SparkAdapter.gridunion_check_staging = gridunion_check_staging  # type: ignore[attr-defined]
-    SparkAdapter._available_ = SparkAdapter._available_ | frozenset({"gridunion_check_staging"})
+    add_adapter_methods({"gridunion_check_staging": check_staging})
