@@ -58,9 +58,12 @@ build: install ## land the demo data, stage it and run `dbt build` (GRIDUNION_TA
 	$(PT) landing stage
 	$(DBT) build --target $(TARGET)
 
-test: install chromium ## run the whole test suite against the real engine
+PYTEST_WORKERS ?= 2
+
+test: install chromium ## run the whole test suite against the real engines (PYTEST_WORKERS=2 processes; 0: one)
 	@mkdir -p test-output
-	$(BIN)/python -m pytest --basetemp=test-output/pytest --durations=25
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
+		--basetemp=test-output/pytest --durations=25
 
 chromium: ## install Debian's headless Chromium for the browser tests (if missing)
 	@command -v chromium >/dev/null 2>&1 || { \

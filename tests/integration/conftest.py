@@ -11,6 +11,7 @@ import pytest
 from platform_tools.engine import server
 from platform_tools.engine.config import EngineConfig
 from tests.helpers import copy_fixture_project, engine_env, free_port
+from tests.integration.engine_reference import SailReference, build_sail_reference
 
 
 @dataclass
@@ -47,3 +48,10 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiniEngine]:
         yield engine
     finally:
         server.down(engine.config)
+
+
+
+@pytest.fixture(scope="session")
+def sail_reference(tmp_path_factory: pytest.TempPathFactory) -> SailReference:
+    """The Sail build the engine-equivalence modules compare with, once per test process."""
+    return build_sail_reference(tmp_path_factory.mktemp("engine_reference"))

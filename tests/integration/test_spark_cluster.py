@@ -3,14 +3,14 @@
 `platform-tools engine up --engine spark-cluster` starts a master, two workers and the Spark
 Thrift Server on free ports in a temporary lakehouse; dbt reaches it with dbt-spark's `thrift`
 method; the cluster's staged landing files are outside the lakehouse, named by a `file:` URI
-(`GRIDUNION_STAGING_DIR` / `GRIDUNION_STAGING_URI`, as shared storage would be). One small
-world (two days with every fault, then an incremental third day) is built on Sail and on the
-cluster with the stock `dbt build`, and every public model must be
+(`GRIDUNION_STAGING_DIR` / `GRIDUNION_STAGING_URI`, as shared storage would be). One small world
+(two days with every fault, then an incremental third day) is built on Sail (the session's
+`sail_reference`) and on the cluster with the stock `dbt build`, and every public model must be
 identical, row for row and column for column, read with `deltalake` (the `meta.recorded_at`
-columns left out). A worker is SIGKILLed during the third day's build: whatever that build
-did, `dbt retry` completes it and the tables equal Sail's (no duplicate, no half-written
-table). `engine down` leaves no process behind; a cluster that is down, or a wrong Thrift port,
-fails dbt in one line.
+columns left out). A worker is SIGKILLed during the third day's build: whatever that build did,
+`dbt retry` completes it and the tables equal Sail's (no duplicate, no half-written table).
+`engine down` leaves no process behind; a cluster that is down, or a wrong Thrift port, fails
+dbt in one line.
 """
 
 from __future__ import annotations
@@ -21,15 +21,12 @@ import shutil
 import signal
 import subprocess
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from platform_tools.engine import server
-from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
 from tests.helpers import (
     BIN,
     REPO,
@@ -37,18 +34,15 @@ from tests.helpers import (
     assert_ok,
     assert_same_tables,
     dbt,
-    engine_env,
     free_port,
     platform_tools,
     public_tables,
     table_contents,
 )
+from tests.integration.engine_reference import DAYS, NEXT_DAY, SailReference, snapshot_current_rows
 
 pytestmark = [pytest.mark.engine, pytest.mark.spark]
 
-DAYS = ["2024-10-26", "2024-10-27"]
-NEXT_DAY = "2024-10-28"
-GENERATE = ["landing", "generate", "--meters", "40", "--days", "3", "--seed", "5"]
 CLUSTER = ["--engine", "spark-cluster"]
 UNREACHABLE = "cluster target: no Spark Thrift Server answers at"
 # a whole-project build on the 2-core cluster takes ~8 min alone, longer beside other work
@@ -85,59 +79,18 @@ def _status(run: ProjectRun) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
-def snapshot_current_rows(
-    target_dir: Path, warehouse: Path, schema_suffix: str = ""
-) -> dict[str, Counter[tuple[Any, ...]]]:
-    """Each snapshot's current rows (``dbt_valid_to`` null), without the ``dbt_*`` columns,
-    which record when this platform saw a change."""
-    from deltalake import DeltaTable
-
-    manifest = json.loads((target_dir / "manifest.json").read_text())
-    result = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "snapshot":
-            continue
-        path = warehouse / f"{node['schema']}{schema_suffix}" / node["alias"]
-        data = DeltaTable(str(path)).to_pyarrow_table().to_pylist()
-        result[node["alias"]] = Counter(
-            tuple(sorted((k, v) for k, v in row.items() if not k.startswith("dbt_")))
-            for row in data
-            if row["dbt_valid_to"] is None
-        )
-    return result
-
-
-def _on_sail(run: ProjectRun) -> dict[str, Any]:
-    tables = public_tables(run.work / "target", run.lakehouse / "warehouse")
-    return table_contents(tables)
-
-
 def _on_cluster(run: ProjectRun) -> dict[str, Any]:
     tables = public_tables(run.work / "target", run.lakehouse / "spark-warehouse", ".db")
     return table_contents(tables)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def world(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     missing = _missing_prerequisite()
     if missing is not None:
         pytest.skip(missing)
-    work = tmp_path_factory.mktemp("spark_cluster")
-    assert_ok(platform_tools(engine_env(work / "unused", 1), *GENERATE, "--out",
-                             str(work / "landing_full")))  # fmt: skip
-    sail = _project(work, "sail")
-    try:
-        sail.land(DAYS)
-        assert_ok(sail.dbt("build"))
-        days = _on_sail(sail)
-        snapshots = snapshot_current_rows(sail.work / "target", sail.lakehouse / "warehouse")
-        sail.land([NEXT_DAY])
-        assert_ok(sail.dbt("build"))
-        next_day = _on_sail(sail)
-        next_snapshots = snapshot_current_rows(sail.work / "target", sail.lakehouse / "warehouse")
-    finally:
-        server.down(EngineConfig(lakehouse=sail.lakehouse, port=sail.port,
-                                 session_id=DEFAULT_SESSION_ID))  # fmt: skip
+    sail_reference: SailReference = request.getfixturevalue("sail_reference")
+    work = sail_reference.work
     cluster = _project(work, "cluster")
     # the staged files live outside the lakehouse, named by a URI as shared storage would be
     shared = work / "shared-storage" / "staging"
@@ -153,12 +106,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             SPARK_CLUSTER_HOST="127.0.0.1",
             SPARK_CLUSTER_PORT=str(state["thrift_port"]),
         )
-        yield {"sail": days, "sail_next_day": next_day, "sail_snapshots": snapshots,
-               "sail_next_day_snapshots": next_snapshots,
+        yield {"sail": sail_reference.tables, "sail_next_day": sail_reference.next_day_tables,
+               "sail_snapshots": sail_reference.snapshots,
+               "sail_next_day_snapshots": sail_reference.next_day_snapshots,
                "run": cluster, "up": up.stdout, "state": state}  # fmt: skip
     finally:
         platform_tools(cluster.env, "engine", "down", *CLUSTER)
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(cluster.work, ignore_errors=True)
 
 
 def test_up_starts_a_master_two_workers_and_the_thrift_server(world: dict[str, Any]) -> None:

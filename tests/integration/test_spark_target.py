@@ -1,12 +1,12 @@
 """The `spark` target: local JVM Spark with Delta Lake builds the same project as Sail.
 
-One small world (two days, every fault) is landed into two lakehouses and built with the
-stock `dbt build`: once on the embedded Sail engine (`local`), once on classic PySpark with the
-Delta jars `make install` resolved (`spark`), seeds, snapshots, incremental models and
-contracts enforced as Delta constraints included. Every public model must be identical, row
-for row and column for column, read with `deltalake` (the columns marked `meta.recorded_at`
-record when each engine loaded a row and are left out). A `not_null` contract constraint is a
-Delta CHECK constraint on both engines.
+One small world (two days, every fault) is landed into two lakehouses and built with the stock
+`dbt build`: once on the embedded Sail engine (`local`, the session's `sail_reference`), once on
+classic PySpark with the Delta jars `make install` resolved (`spark`), seeds, snapshots,
+incremental models and contracts enforced as Delta constraints included. Every public model must
+be identical, row for row and column for column, read with `deltalake` (the columns marked
+`meta.recorded_at` record when each engine loaded a row and are left out). A `not_null` contract
+constraint is a Delta CHECK constraint on both engines.
 """
 
 from __future__ import annotations
@@ -19,24 +19,18 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
-from platform_tools.engine import server
-from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig
 from tests.helpers import (
     REPO,
     ProjectRun,
     assert_ok,
     assert_same_tables,
     dbt,
-    engine_env,
-    platform_tools,
     public_tables,
     table_contents,
 )
+from tests.integration.engine_reference import DAYS, SailReference
 
 pytestmark = [pytest.mark.engine, pytest.mark.spark]
-
-DAYS = ["2024-10-26", "2024-10-27"]
-GENERATE = ["landing", "generate", "--meters", "40", "--days", "2", "--seed", "5"]
 
 
 def _java_and_jars() -> str | None:
@@ -58,28 +52,20 @@ def _project(work: Path, name: str, target: str) -> ProjectRun:
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def engines(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     missing = _java_and_jars()
     if missing is not None:
         pytest.skip(missing)
-    work = tmp_path_factory.mktemp("spark_target")
-    assert_ok(platform_tools(engine_env(work / "unused", 1), *GENERATE, "--out",
-                             str(work / "landing_full")))  # fmt: skip
-    sail = _project(work, "sail", "local")
-    try:
-        sail.land(DAYS)
-        assert_ok(sail.dbt("build"))
-        on_sail = table_contents(public_tables(sail.work / "target", sail.lakehouse / "warehouse"))
-    finally:
-        server.down(EngineConfig(lakehouse=sail.lakehouse, port=sail.port,
-                                 session_id=DEFAULT_SESSION_ID))  # fmt: skip
+    reference: SailReference = request.getfixturevalue("sail_reference")
+    work = reference.work
     spark = _project(work, "spark", "spark")
     spark.land(DAYS)
     build = spark.dbt("build")
     assert_ok(build)
     tables = public_tables(spark.work / "target", spark.lakehouse / "spark-warehouse", ".db")
-    yield {"sail": on_sail, "spark": table_contents(tables), "tables": tables, "run": spark}
-    shutil.rmtree(work, ignore_errors=True)
+    yield {"sail": reference.tables, "spark": table_contents(tables), "tables": tables,
+           "run": spark}  # fmt: skip
+    shutil.rmtree(spark.work, ignore_errors=True)
 
 
 def test_every_public_model_is_identical_on_sail_and_on_spark(engines: dict[str, Any]) -> None:
