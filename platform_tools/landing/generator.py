@@ -43,14 +43,14 @@ from platform_tools.landing.defaults import (  # re-exported for callers
     DEFAULT_SEED,
     DEFAULT_START,
 )
-from platform_tools.landing.faults import LABEL, MAX_LATE_DAYS, VALID
-from platform_tools.landing.formats import (
+from platform_tools.landing.dialects import (
     DIALECTS,
     MASTER_ENTITIES,
     SYSTEMS,
     ReadingRows,
     SystemSpec,
 )
+from platform_tools.landing.faults import LABEL, MAX_LATE_DAYS, VALID
 from platform_tools.landing.master import (
     CYCLE_BACKFILL,
     CYCLE_CORRUPT_FILE,

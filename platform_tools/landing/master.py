@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_tools.landing.arrowtext import IntArray
-from platform_tools.landing.formats import (
+from platform_tools.landing.dialects import (
     CHANGE_DELETE,
     CHANGE_ERASE,
     CHANGE_INITIAL,

@@ -7,7 +7,7 @@ error row: its ``_record`` is ``{"_raw_line": "<the line as landed>"}`` and its
 ``_parse_error`` says why. A blank file has no rows and no columns. A file that is not
 UTF-8, or whose first line is not a header, raises :class:`~.records.CorruptFile`. The
 separator is the caller's (staging takes it from
-:data:`~platform_tools.landing.formats.CSV_SEPARATORS`).
+:data:`~platform_tools.landing.dialects.CSV_SEPARATORS`).
 
 Arrow's CSV reader parses the file; when it cannot number the bad rows, the file is parsed
 line by line instead (a quoted value cannot span lines there).

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from platform_tools.landing.arrowtext import IntArray
+from platform_tools.landing.dialects import DIALECTS, SYSTEMS, ReadingRows, SystemSpec
 from platform_tools.landing.faults import (
     FAR_FUTURE_YEAR,
     LABEL,
@@ -27,7 +28,6 @@ from platform_tools.landing.faults import (
     applicable_kinds,
     plan_faults,
 )
-from platform_tools.landing.formats import DIALECTS, SYSTEMS, ReadingRows, SystemSpec
 from platform_tools.landing.master import (
     STREAM_FAULTS,
     STREAM_METER_BASE,

@@ -24,7 +24,7 @@ columns of :data:`STAGED_SCHEMA`:
 Files are parsed by their extension: ``.csv`` (:mod:`.parse_csv`);
 ``.jsonl``/``.ndjson``/``.json`` (JSON lines, :mod:`.parse_jsonl`); ``.parquet``
 (:mod:`.parse_parquet`). CSV separators come from
-:data:`~platform_tools.landing.formats.CSV_SEPARATORS` (``,`` for nordgrid and any other
+:data:`~platform_tools.landing.dialects.CSV_SEPARATORS` (``,`` for nordgrid and any other
 system, ``;`` for luxpower); text files are UTF-8 (a BOM is allowed). A file that cannot be
 read at all (corrupt Parquet, undecodable text, an unsupported extension) is not staged and
 is recorded with status ``corrupt``; a stale staged file of an earlier version of it is
@@ -84,7 +84,7 @@ from platform_tools.landing.arrowtext import (
     parquet_bytes,
     text_array,
 )
-from platform_tools.landing.formats import CSV_SEPARATORS
+from platform_tools.landing.dialects import CSV_SEPARATORS
 from platform_tools.landing.parse_csv import parse_csv
 from platform_tools.landing.parse_jsonl import parse_jsonl
 from platform_tools.landing.parse_parquet import parse_parquet

@@ -54,8 +54,8 @@ from typing import Any
 import numpy as np
 
 from platform_tools.landing import eutime
+from platform_tools.landing.dialects import ALL_REGIONS, ENTITIES, SYSTEMS, ReadingRows
 from platform_tools.landing.faults import LABEL, REASON_PRECEDENCE, VALID
-from platform_tools.landing.formats import ALL_REGIONS, ENTITIES, SYSTEMS, ReadingRows
 
 TRUTH_DIR = "_truth"
 MAX_METERS_FOR_PER_METER_TRUTH = 1000

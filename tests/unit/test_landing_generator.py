@@ -24,20 +24,20 @@ from platform_tools.cli import main
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.landing import eutime
-from platform_tools.landing.faults import (
-    FAULT_KINDS,
-    REASON_PRECEDENCE,
-    applicable_kinds,
-    fault_count,
-    plan_faults,
-)
-from platform_tools.landing.formats import (
+from platform_tools.landing.dialects import (
     ALL_REGIONS,
     CHANGE_FIELDS,
     DRIFT_FIELD,
     MASTER_FIELDS,
     READINGS_FIELDS,
     SYSTEMS,
+)
+from platform_tools.landing.faults import (
+    FAULT_KINDS,
+    REASON_PRECEDENCE,
+    applicable_kinds,
+    fault_count,
+    plan_faults,
 )
 from platform_tools.landing.generator import GenerateParams, generate
 from platform_tools.landing.readings import ReadingGrid

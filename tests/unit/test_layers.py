@@ -16,8 +16,8 @@ CLI_MODULES = {"platform_tools.cli", "platform_tools.__main__", "platform_tools.
 # section of the docs.
 RENDER_NAMES = {"formats", "render", "svg", "textfmt"}
 RENDER_MODULES = {"platform_tools.rules.docs"}
-# ``landing/formats.py`` describes the source systems' files (data the loaders read).
-NOT_RENDER = {"platform_tools.landing.formats"}
+# ``landing/dialects.py`` describes the source systems' files (data the loaders read).
+NOT_RENDER = {"platform_tools.landing.dialects"}
 
 
 def _module_name(path: Path) -> str:
