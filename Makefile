@@ -62,7 +62,7 @@ PYTEST_WORKERS ?= 2
 
 test: install chromium ## run the whole test suite against the real engines (PYTEST_WORKERS=2 processes; 0: one)
 	@mkdir -p test-output
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
 		--basetemp=test-output/pytest --durations=25
 
 chromium: ## install Debian's headless Chromium for the browser tests (if missing)

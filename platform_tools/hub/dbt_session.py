@@ -87,6 +87,17 @@ def count_statuses(results: Any) -> dict[str, int]:
     return dict(counts)
 
 
+def failed_nodes(results: Any) -> str | None:
+    """``<node>: <message>`` of every node that errored or failed, ``; ``-joined (None: none)."""
+    failed = []
+    for result in getattr(results, "results", None) or []:
+        status = str(getattr(result.status, "value", result.status)).lower()
+        if status in ("error", "fail"):
+            name = getattr(getattr(result, "node", None), "name", "?")
+            failed.append(f"{name}: {one_line(str(result.message or status), limit=600)}")
+    return "; ".join(failed) or None
+
+
 def _one_line(exc: BaseException) -> str:
     return one_line(str(exc), limit=500) or type(exc).__name__
 
@@ -148,5 +159,5 @@ class WarmDbt:
         result = self._runner(self._manifest).invoke(args)
         seconds = time.perf_counter() - started
         counts = count_statuses(result.result)
-        error = _one_line(result.exception) if result.exception else None
+        error = _one_line(result.exception) if result.exception else failed_nodes(result.result)
         return BuildOutcome(bool(result.success), counts, seconds, error)

@@ -21,6 +21,7 @@ only) :data:`CHANGE_ERASE`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -268,8 +269,20 @@ class Dialect:
         kind = "full" if full_export else "changes"
         return f"{entity}_{kind}_{day}.{self.spec.extension}"
 
-    def encode_readings(self, rows: ReadingRows, drift: bool) -> bytes:
-        return self.encode(self.readings_fields(rows, drift), structure_broken=None)
+    def encode_readings(
+        self, rows: ReadingRows, drift: bool, renamed: Mapping[str, str] | None = None
+    ) -> bytes:
+        return self.encode(self.renamed_fields(rows, drift, renamed), structure_broken=None)
+
+    def renamed_fields(
+        self, rows: ReadingRows, drift: bool, renamed: Mapping[str, str] | None
+    ) -> list[Field]:
+        """The readings' fields, with the column names in ``renamed`` (old -> new) renamed: a
+        breaking schema change of the source."""
+        fields = self.readings_fields(rows, drift)
+        if not renamed:
+            return fields
+        return [Field(renamed.get(f.name, f.name), f.values, f.raw) for f in fields]
 
     def encode_master(self, entity: str, table: pa.Table) -> bytes:
         return self.encode(self.master_fields(entity, table), structure_broken=None)
@@ -285,7 +298,8 @@ class Dialect:
         if entity == "meters":
             idx = col("meter_idx").to_numpy()
             values = [self.meter_codes(idx), col("meter_ean"), col("region"),
-                      self.supply_point_ids(idx), self.date_values(col("installed_on")),
+                      self.supply_point_ids(col("supply_idx").to_numpy()),
+                      self.date_values(col("installed_on")),
                       col("meter_type"), col("change")]
             if self.spec.name == "dutchgrid":  # the local code is the EAN itself
                 values = values[:1] + values[2:]
@@ -330,8 +344,10 @@ class _CsvDialect(Dialect):
         columns = [pc.fill_null(pc.cast(f.values, pa.string()), "") for f in fields]
         return text_file_bytes(header, join(list(columns), self.separator))
 
-    def encode_readings(self, rows: ReadingRows, drift: bool) -> bytes:
-        fields = self.readings_fields(rows, drift)
+    def encode_readings(
+        self, rows: ReadingRows, drift: bool, renamed: Mapping[str, str] | None = None
+    ) -> bytes:
+        fields = self.renamed_fields(rows, drift, renamed)
         header = self.separator.join(f.name for f in fields)
         columns = [pc.cast(f.values, pa.string()) for f in fields]
         if len(rows) == 0:
@@ -495,9 +511,12 @@ class Electra(Dialect):
             lines = choose(structure_broken, pc.utf8_slice_codeunits(lines, 0, 45), lines)
         return text_file_bytes(None, lines)
 
-    def encode_readings(self, rows: ReadingRows, drift: bool) -> bytes:
+    def encode_readings(
+        self, rows: ReadingRows, drift: bool, renamed: Mapping[str, str] | None = None
+    ) -> bytes:
         return self.encode(
-            self.readings_fields(rows, drift), self.unparsable_rows(rows, UNPARSABLE_STRUCTURE)
+            self.renamed_fields(rows, drift, renamed),
+            self.unparsable_rows(rows, UNPARSABLE_STRUCTURE),
         )
 
 

@@ -57,6 +57,7 @@ from platform_tools.landing.master import (
     CYCLE_LATE_MASTER_FILE,
     CYCLE_READING_CORRECTION,
     CYCLE_REDELIVERY,
+    CYCLE_SCHEMA_BREAK,
     FULL_EXPORT_EVERY_DAYS,
     LIFE_CYCLE_DAYS,
     STREAM_CORRECTIONS,
@@ -91,6 +92,10 @@ CORRUPT_SYSTEM: Final[str] = "dutchgrid"
 LATE_MASTER_SYSTEM, LATE_MASTER_ENTITY = "electra", "customers"
 BACKFILL_SYSTEM: Final[str] = "nordgrid"
 REDELIVERY_SYSTEM: Final[str] = "dutchgrid"
+# a breaking rename: luxpower's readings file of a schema-break day lands with a renamed
+# column, and the source re-delivers it fixed (same path) the next day
+SCHEMA_BREAK_SYSTEM: Final[str] = "luxpower"
+SCHEMA_BREAK_RENAME: Final[dict[str, str]] = {"Verbrauch_kWh": "Verbrauch"}
 DELIVERY_DELAY_DAYS: Final[int] = 2
 CORRECTED_READINGS: Final[int] = 2
 """Per system, how many readings a correction day re-sends for the day two days earlier."""
@@ -267,6 +272,8 @@ def _describe_changes(master: SystemMaster, day_index: int) -> dict[str, list[st
         "contracts_ended": ids(dialect.contract_ids(plan.ended_contracts)),
         "contracts_started": ids(dialect.contract_ids(plan.started_contracts)),
         "meters_changed": ids(dialect.meter_codes(plan.changed_meters)),
+        "meters_removed": ids(dialect.meter_codes(plan.removed_meters)),
+        "meters_installed": ids(dialect.meter_codes(plan.installed_meters)),
         "tariff_rows_changed": rows(plan.tariff_rows),
         "tariff_rows_corrected": rows(plan.corrected_tariff_rows),
     }
@@ -311,17 +318,17 @@ class _Run:
             for spec in SYSTEMS
         }
         self.per_meter = world.meters <= MAX_METERS_FOR_PER_METER_TRUTH
-        self.eans = {
-            spec.name: (
-                DIALECTS[spec.name]
-                .meter_ean(np.arange(layout.count(spec), dtype=np.int64))
-                .to_pylist()
-                if self.per_meter
-                else []
-            )
-            for spec in SYSTEMS
-        }
+        self._eans: dict[str, list[str]] = {spec.name: [] for spec in SYSTEMS}
         self.truths: dict[int, DayTruth] = {}
+
+    def eans(self, spec: SystemSpec) -> list[str]:
+        """Per meter index, its EAN (for the per-meter truth; replacements add meters)."""
+        known = self._eans[spec.name]
+        total = self.masters[spec.name].n_meters
+        if self.per_meter and len(known) < total:
+            new = np.arange(len(known), total, dtype=np.int64)
+            known.extend(DIALECTS[spec.name].meter_ean(new).to_pylist())
+        return known
 
     def day(self, index: int) -> date:
         return self.world.start + timedelta(days=index)
@@ -375,9 +382,15 @@ class _Run:
         dialect = DIALECTS[spec.name]
         drift = spec.name == DRIFT_SYSTEM and i >= DRIFT_FROM_DAY
         data = dialect.encode_readings(rows, drift=drift)
+        truth = self.truth(i)
+        if spec.name == SCHEMA_BREAK_SYSTEM and cycle_of(i) == CYCLE_SCHEMA_BREAK:
+            broken = dialect.encode_readings(rows, drift=drift, renamed=SCHEMA_BREAK_RENAME)
+            self.land(relative, broken, delivered, 0)
+            delivered += 1  # the fixed file replaces it the next day
+            if truth is not None and delivered >= self.horizon:
+                truth.schema_breaks.append(relative)
         if not self.land(relative, data, delivered, len(rows)):
             return
-        truth = self.truth(i)
         if truth is not None:
             truth.add_landed_readings(spec.name, rows)
         master = self.masters[spec.name]
@@ -389,13 +402,13 @@ class _Run:
                 continue
             part = valid.take(np.flatnonzero(reading_day == epoch))
             target.add_consumption(
-                part, list(spec.regions), master.region_idx, self.eans[spec.name]
+                part, list(spec.regions), master.region_idx, self.eans(spec)
             )
             target.add_billable(
                 spec.name,
                 part,
                 [t.code for t in TARIFFS[spec.name]],
-                master.tariff_of_supply_on(epoch),
+                master.tariff_of_meters_on(epoch),
             )
         if spec.name == CORRUPT_SYSTEM and cycle_of(i) == CYCLE_CORRUPT_FILE:
             folder = partition(spec.name, "readings", self.day(i))
@@ -426,7 +439,8 @@ class _Run:
             if i < self.readings_from:
                 continue
             day = self.day(i)
-            clean = base_readings(self.world.seed, self.layout, grid, base_wh, day)
+            meters = {name: master.meter_of_supply for name, master in self.masters.items()}
+            clean = base_readings(self.world.seed, self.layout, grid, base_wh, day, meters)
             for spec in SYSTEMS:
                 faulted = inject_faults(
                     spec,

@@ -9,7 +9,9 @@ deleted and its contract ends that day (``end_date`` = the ingest date, the last
 supply). Tariffs never change after the full export (its change set is empty): the full export
 already holds the scheduled mid-range price change of the first tariff of every system (old
 row ``valid_to`` = the day before, new row ``valid_from`` = start + days // 2).
-A key changes at most once over the generated range.
+A key changes at most once over the generated range. The life cycle (``LIFE_CYCLE_DAYS``)
+adds the recurring behaviours of ``docs/landing.md``; among them a meter replacement: a supply
+point gets a new meter (the next meter index) and the old one is removed that day.
 """
 
 from __future__ import annotations
@@ -59,7 +61,12 @@ CYCLE_LATE_MASTER_FILE: Final[int] = 6
 CYCLE_BACKFILL: Final[int] = 7
 CYCLE_REDELIVERY: Final[int] = 8
 CYCLE_READING_CORRECTION: Final[int] = 9
+# a meter is replaced on the same day as the late master file (another system's customers)
+CYCLE_METER_REPLACEMENT: Final[int] = 6
+# a breaking column rename in one system's readings, fixed by the source the next day
+CYCLE_SCHEMA_BREAK: Final[int] = 3
 STREAM_CORRECTIONS: Final[int] = 7
+STREAM_METER_REPLACEMENT: Final[int] = 8
 FULL_EXPORT_EVERY_DAYS: Final[int] = 7
 
 
@@ -141,6 +148,8 @@ class DayChanges:
     erased_customers: IntArray
     ended_contracts: IntArray
     changed_meters: IntArray
+    removed_meters: IntArray
+    installed_meters: IntArray
     new_customers: IntArray
     started_contracts: IntArray
     tariff_rows: tuple[TariffRow, ...]
@@ -174,7 +183,10 @@ class SystemMaster:
         self.spec = spec
         self.seed = seed
         self.start = start
-        self.n_meters = meters
+        # supply points are fixed (0..n-1); meters are indexed in the order they were
+        # installed: meter i measures supply point i until it is replaced, and a replacement
+        # gets the next index
+        self.n_supply = meters
         self.n_customers = customer_count(meters)
         n, c = meters, self.n_customers
         rng = rng_for(seed, STREAM_MASTER, spec.index)
@@ -187,6 +199,9 @@ class SystemMaster:
             np.int32
         )
         self.meter_type_idx = rng.choice(len(METER_TYPES), size=n, p=METER_TYPE_WEIGHTS)
+        self.meter_supply = np.arange(n, dtype=np.int64)  # per meter: its supply point
+        self.removed_on = np.full(n, -1, dtype=np.int64)  # per meter: day removed, -1: in use
+        self.meter_of_supply = np.arange(n, dtype=np.int64)  # per supply point: its meter now
         names, first, last = person_names(rng, spec.country, c)
         self.customer_name = names
         self.customer_email = emails(spec.country, first, last, np.arange(1, c + 1))
@@ -244,7 +259,7 @@ class SystemMaster:
         day = epoch_day(self.start) + day_index
         cycle = day_index % LIFE_CYCLE_DAYS
         rng = rng_for(self.seed, STREAM_CHANGES, self.spec.index, day_index)
-        n, c = self.n_meters, self.n_customers
+        n, c = self.n_supply, self.n_customers
         alive = np.flatnonzero(self.alive[:c])
         # a customer can be deleted when it is one of the original single-meter customers
         # whose one contract is still open (its contract index equals its customer index)
@@ -252,7 +267,7 @@ class SystemMaster:
         deleted = rng.choice(single, size=min(1, len(single)), replace=False).astype(np.int64)
         others = alive[~np.isin(alive, deleted)]
         updates = rng.choice(others, size=min(3, len(others)), replace=False).astype(np.int64)
-        meters = rng.choice(n, size=1, replace=False).astype(np.int64)
+        meters = self.meter_of_supply[rng.choice(n, size=1, replace=False).astype(np.int64)]
         self.alive[deleted] = False
         self.contract_end[deleted] = day
         self.meter_type_idx[meters] = (self.meter_type_idx[meters] + 1) % len(METER_TYPES)
@@ -283,6 +298,10 @@ class SystemMaster:
                 )
                 self.contract_start = np.append(self.contract_start, day)
                 self.contract_end = np.append(self.contract_end, -1)
+
+        removed, installed = _empty(), _empty()
+        if cycle == CYCLE_METER_REPLACEMENT:
+            removed, installed = self._replace_meter(day_index, day, exclude=meters)
 
         changed_rows: list[TariffRow] = []
         corrected: list[TariffRow] = []
@@ -317,6 +336,8 @@ class SystemMaster:
             erased_customers=deleted if cycle == CYCLE_ERASURE else _empty(),
             ended_contracts=deleted.copy(),  # a deleted customer's one meter
             changed_meters=meters,
+            removed_meters=removed,
+            installed_meters=installed,
             new_customers=new_customers,
             started_contracts=started,
             tariff_rows=tuple(changed_rows),
@@ -325,6 +346,28 @@ class SystemMaster:
         self._apply_moves(plan.moved_customers, day_index)
         self.plans[day_index] = plan
         return plan
+
+    def _replace_meter(
+        self, day_index: int, day: int, exclude: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """A supply point gets a new meter (new code and EAN) from ``day`` on: the old meter
+        is removed that day (its last readings are of the day before); the new one inherits
+        the supply point, its region and the meter type. Returns (removed, installed)."""
+        rng = rng_for(self.seed, STREAM_METER_REPLACEMENT, self.spec.index, day_index)
+        candidates = np.flatnonzero(~np.isin(self.meter_of_supply, exclude))
+        if not len(candidates):
+            return _empty(), _empty()
+        supply = int(candidates[int(rng.integers(0, len(candidates)))])
+        old, new = int(self.meter_of_supply[supply]), len(self.meter_supply)
+        self.removed_on[old] = day
+        self.meter_supply = np.append(self.meter_supply, supply)
+        self.removed_on = np.append(self.removed_on, -1)
+        self.region_idx = np.append(self.region_idx, self.region_idx[old])
+        self.regions = pa.concat_arrays([self.regions, self.regions.slice(old, 1)])
+        self.installed_on = np.append(self.installed_on, np.int32(day))
+        self.meter_type_idx = np.append(self.meter_type_idx, self.meter_type_idx[old])
+        self.meter_of_supply[supply] = new
+        return np.array([old], dtype=np.int64), np.array([new], dtype=np.int64)
 
     def _add_customer(self, rng: np.random.Generator) -> int:
         names, first, last = person_names(rng, self.spec.country, 1)
@@ -365,16 +408,17 @@ class SystemMaster:
 
     # -- tables --------------------------------------------------------------------------
 
-    def meters_table(self, idx: IntArray, change: str, meter_type_idx: IntArray) -> pa.Table:
+    def meters_table(self, idx: IntArray, changes: list[str]) -> pa.Table:
         take = pa.array(idx, pa.int64())
         return pa.table(
             {
                 "meter_idx": pa.array(idx, pa.int64()),
                 "meter_ean": DIALECTS[self.spec.name].meter_ean(idx),
                 "region": pc.take(self.regions, take),
+                "supply_idx": pa.array(self.meter_supply[idx], pa.int64()),
                 "installed_on": pa.array(self.installed_on[idx], pa.date32()),
-                "meter_type": pc.take(pa.array(METER_TYPES), pa.array(meter_type_idx)),
-                "change": pa.array([change] * len(idx), pa.string()),
+                "meter_type": pc.take(pa.array(METER_TYPES), pa.array(self.meter_type_idx[idx])),
+                "change": pa.array(changes, pa.string()),
             }
         )
 
@@ -436,8 +480,8 @@ class SystemMaster:
         """Every current row of ``entity`` (deleted customers are absent; ended contracts
         and closed price rows stay: they are business history the source keeps)."""
         if entity == "meters":
-            idx = np.arange(self.n_meters, dtype=np.int64)
-            return self.meters_table(idx, CHANGE_INITIAL, self.meter_type_idx)
+            idx = np.flatnonzero(self.removed_on < 0).astype(np.int64)
+            return self.meters_table(idx, [CHANGE_INITIAL] * len(idx))
         if entity == "customers":
             idx = np.flatnonzero(self.alive).astype(np.int64)
             return self.customers_table(
@@ -457,8 +501,12 @@ class SystemMaster:
     def change_set(self, entity: str, day_index: int) -> pa.Table:
         plan = self.changes_on(day_index)
         if entity == "meters":
-            idx = plan.changed_meters
-            return self.meters_table(idx, CHANGE_UPSERT, self.meter_type_idx[idx])
+            idx = np.sort(
+                np.concatenate([plan.changed_meters, plan.removed_meters, plan.installed_meters])
+            )
+            removed = set(plan.removed_meters.tolist())
+            changes = [CHANGE_DELETE if i in removed else CHANGE_UPSERT for i in idx.tolist()]
+            return self.meters_table(idx, changes)
         if entity == "customers":
             idx = np.sort(
                 np.concatenate(
@@ -500,10 +548,20 @@ class SystemMaster:
 
     # -- what billing needs -------------------------------------------------------------
 
+    @property
+    def n_meters(self) -> int:
+        """Every meter ever installed (removed ones included)."""
+        return len(self.meter_supply)
+
+    def tariff_of_meters_on(self, day: int) -> IntArray:
+        """Per meter: the tariff index of the contract of its supply point on ``day``, -1
+        when no contract covers that day."""
+        return self.tariff_of_supply_on(day)[self.meter_supply]
+
     def tariff_of_supply_on(self, day: int) -> IntArray:
-        """Per supply point (meter index): the tariff index of its contract on ``day``
-        (days since the epoch), -1 when no contract covers that day."""
-        result = np.full(self.n_meters, -1, dtype=np.int64)
+        """Per supply point: the tariff index of its contract on ``day`` (days since the
+        epoch), -1 when no contract covers that day."""
+        result = np.full(self.n_supply, -1, dtype=np.int64)
         end = np.where(self.contract_end < 0, np.iinfo(np.int64).max, self.contract_end)
         active = np.flatnonzero((self.contract_start <= day) & (day <= end))
         result[self.contract_supply[active]] = self.contract_tariff_idx[active]

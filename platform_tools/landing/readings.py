@@ -10,6 +10,7 @@ times an hourly profile times log-normal noise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -83,8 +84,14 @@ def base_readings(
     grid: ReadingGrid,
     base_wh: npt.NDArray[np.float64],
     day: date,
+    meter_of_supply: Mapping[str, IntArray] | None = None,
 ) -> dict[str, ReadingRows]:
-    """The clean readings of ``day`` per system, in (hour, meter) order."""
+    """The clean readings of ``day`` per system, in (hour, meter) order.
+
+    The grid's slots are supply points; ``meter_of_supply`` (per system, the meter index
+    measuring each supply point that day; default: meter i at supply point i) names the
+    meter whose code reports the slot, so a replaced meter's readings continue under the
+    new meter's code with the same load."""
     rng = rng_for(seed, STREAM_READINGS, day.toordinal())
     n = len(grid.hour)
     interval = day_start_epoch(day) + grid.hour * 3600
@@ -97,6 +104,8 @@ def base_readings(
     for spec in SYSTEMS:
         mask = system_of == spec.index
         local = grid.global_idx[mask] - offsets[spec.index]
+        if meter_of_supply is not None:
+            local = meter_of_supply[spec.name][local]
         count = int(mask.sum())
         result[spec.name] = ReadingRows(
             code=DIALECTS[spec.name].meter_codes(local),

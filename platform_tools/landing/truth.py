@@ -28,6 +28,11 @@
     02:00-02:59 hour of the fall-back day.
 ``master_changes``
     Per system, the keys the day's master-data change set touches (empty on the first day).
+``schema_breaks``
+    The landing-relative paths of the files landed that day with a breaking schema change
+    (a renamed column) that the source has not re-delivered fixed yet: a build of that day
+    must stop at the bronze schema guard. Their rows are not counted anywhere until the fix
+    lands (the same path, fixed, the next day).
 ``billable_wh_by_tariff``
     ``{system: {tariff_code: Wh}}``: of the readings counted in ``consumption_kwh_by_region``,
     those of a meter whose supply point had a contract on that date, per the contract's
@@ -80,6 +85,7 @@ class DayTruth:
     valid_readings: int = 0
     faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASON_PRECEDENCE, 0))
     corrupt_files: list[str] = field(default_factory=list)
+    schema_breaks: list[str] = field(default_factory=list)
     rows_landed: dict[str, dict[str, int]] = field(
         default_factory=lambda: {s.name: dict.fromkeys(ENTITIES, 0) for s in SYSTEMS}
     )
@@ -163,6 +169,7 @@ class DayTruth:
             "late_arrivals": self.late_arrivals,
             "dst_repeated_hour_rows": self.dst_repeated_hour_rows,
             "master_changes": self.master_changes,
+            "schema_breaks": sorted(self.schema_breaks),
             "billable_wh_by_tariff": self.billable_wh_by_tariff,
             "parameters": self.parameters,
         }

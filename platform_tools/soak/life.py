@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,14 @@ class DayResult:
     differences: str
     rerun_unchanged: bool | None  # None: not re-run that day
     error: str | None = None
+    # the landing files of the day with a breaking schema change (truth `schema_breaks`):
+    # the build must stop at the bronze schema guard naming each of them
+    expected_block: list[str] | None = None
 
     @property
     def ok(self) -> bool:
+        if self.expected_block:
+            return not self.build_ok and self.reconciled
         return self.build_ok and self.reconciled and self.rerun_unchanged is not False
 
     def line(self, index: int, total: int) -> str:
@@ -43,7 +49,7 @@ class DayResult:
             self.rerun_unchanged
         ]
         outcome = "PASS" if self.ok else "FAIL"
-        detail = self.differences if not self.reconciled else "reconciled"
+        detail = self.differences if not self.reconciled or self.expected_block else "reconciled"
         build = "ok" if self.build_ok else f"FAILED ({self.error})"
         return (
             f"soak: day {index}/{total} {self.day}: {outcome} — build {build} in "
@@ -73,6 +79,28 @@ def table_digests(lakehouse: Path, manifest_path: Path) -> dict[str, str]:
         )
         digests[f"{schema}.{table}"] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
     return digests
+
+
+def schema_breaks(landing: Path, day: str) -> list[str]:
+    """The files of ``day`` the truth says carry a breaking schema change not fixed yet."""
+    from platform_tools.landing.truth import TRUTH_DIR, truth_file_name
+
+    path = landing / TRUTH_DIR / truth_file_name(date.fromisoformat(day))
+    if not path.is_file():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get("schema_breaks", []))
+
+
+def blocked_as_expected(build_ok: bool, error: str | None, breaks: list[str]) -> tuple[bool, str]:
+    """A day with a breaking schema change must fail at the bronze schema guard, naming
+    every broken file: (as expected, what was seen)."""
+    files = ", ".join(breaks)
+    if build_ok:
+        return False, f"the build passed although {files} breaks the landing schema"
+    text = error or ""
+    if "landing schema break" in text and all(path in text for path in breaks):
+        return True, f"blocked as expected by the landing schema break of {files}"
+    return False, f"the build failed, but not at the schema guard for {files}: {text}"
 
 
 def run_soak(
@@ -146,9 +174,15 @@ def _days(
             finally:
                 hub.settings = replace(hub.settings, select=select)
             build_ok = record is not None and record.success
-            found = reconcile(lakehouse, landing, manifest)
+            error = None if build_ok else (record.error if record else "nothing staged")
+            breaks = schema_breaks(landing, day.isoformat())
+            if breaks:
+                blocked, detail = blocked_as_expected(build_ok, error, breaks)
+            else:
+                found = reconcile(lakehouse, landing, manifest)
+                blocked, detail = found.ok, found.summary()
             unchanged: bool | None = None
-            if build_ok and rerun_every and index % rerun_every == 0:
+            if build_ok and not breaks and rerun_every and index % rerun_every == 0:
                 before = table_digests(lakehouse, manifest)
                 again = hub.run_batch("catch-up", folder)  # the same day once more
                 unchanged = (
@@ -158,10 +192,11 @@ def _days(
                 day=day.isoformat(),
                 build_s=round(record.build_s if record else 0.0, 2),
                 build_ok=build_ok,
-                reconciled=found.ok,
-                differences=found.summary(),
+                reconciled=blocked,
+                differences=detail,
                 rerun_unchanged=unchanged,
-                error=None if build_ok else (record.error if record else "nothing staged"),
+                error=error,
+                expected_block=breaks or None,
             )
             results.append(result)
             with log.open("a", encoding="utf-8") as out:

@@ -364,14 +364,47 @@ class Row:
 
 def load_meter_master(landing: Path, system: str) -> dict[str, tuple[str, str]]:
     """local code -> (canonical EAN, region), from the first day's full export."""
-    rel = path_of(system, "meters", DAYS[0], "full")
+    return {
+        code: (ean, region)
+        for code, (ean, region, _) in meter_master_as_of(landing, system, DAYS[0]).items()
+    }
+
+
+def _meter_rows(landing: Path, relative: str, system: str) -> list[tuple[str, str, str, str]]:
+    """(local code, EAN, region, change marker) of every row of one meters file."""
     if system == "dutchgrid":
-        return {r["ean"]: (r["ean"], r["region"]) for r in pq.read_table(landing / rel).to_pylist()}
+        return [(r["ean"], r["ean"], r["region"], r["mutation_type"])
+                for r in pq.read_table(landing / relative).to_pylist()]  # fmt: skip
     if system == "electra":
-        records = [json.loads(x) for x in (landing / rel).read_text().splitlines()]
-        return {r["prm"]: (r["ean"], r["region"]) for r in records}
-    _, rows = read_text_rows(landing, rel, system)
-    return {r[0]: (r[1], r[2]) for r in rows}
+        records = [json.loads(x) for x in (landing / relative).read_text().splitlines()]
+        return [(r["prm"], r["ean"], r["region"], r["type_mouvement"]) for r in records]
+    _, rows = read_text_rows(landing, relative, system)
+    return [(r[0], r[1], r[2], r[-1]) for r in rows]
+
+
+def meter_master_as_of(
+    landing: Path, system: str, day: str
+) -> dict[str, tuple[str, str, date | None]]:
+    """local code -> (EAN, region, removed on) after every meters file landed up to ``day``:
+    full exports and change sets in order; a ``D`` row removes the meter that day, a meter
+    absent from a full export is removed by it."""
+    master: dict[str, tuple[str, str, date | None]] = {}
+    folder = landing / system / "meters"
+    for partition in sorted(folder.glob("ingest_date=*")):
+        landed = partition.name.split("=")[1]
+        if landed > day:
+            break
+        for file in sorted(partition.iterdir()):
+            rows = _meter_rows(landing, file.relative_to(landing).as_posix(), system)
+            on = date.fromisoformat(landed)
+            if "_full_" in file.name:
+                listed = {row[0] for row in rows}
+                for code, (ean, region, removed) in list(master.items()):
+                    if code not in listed and removed is None:
+                        master[code] = (ean, region, on)
+            for code, ean, region, change in rows:
+                master[code] = (ean, region, on if change == "D" else None)
+    return master
 
 
 def _wh(text: str, decimal_mark: str) -> int | None:
@@ -390,14 +423,17 @@ def _strptime(text: str, fmt: str) -> datetime | None:
 
 def parse_readings(landing: Path, system: str, day: str) -> list[Row]:
     landed = date.fromisoformat(day)
-    master = load_meter_master(landing, system)
+    master = meter_master_as_of(landing, system, day)
     rel = path_of(system, "readings", day)
     rows: list[Row] = []
 
     def add(code: str, interval: datetime | None, wh: int | None, sent: datetime | None,
             broken: bool = False) -> None:
-        known = master.get(code)
-        rows.append(Row(landed, system, known[0] if known else None, interval, wh, sent, broken))
+        # a removed meter is known for the readings of the days before its removal
+        ean, _, removed = master.get(code, (None, None, None))
+        if removed is not None and (interval is None or interval.date() >= removed):
+            ean = None
+        rows.append(Row(landed, system, ean, interval, wh, sent, broken))
 
     if system == "dutchgrid":
         for r in pq.read_table(landing / rel).to_pylist():
@@ -695,6 +731,58 @@ def test_a_ten_day_life_holds_every_source_behaviour(life: Path, tmp_path: Path)
     assert billing["parameters"]["days"] == 10
 
 
+def test_a_breaking_rename_lands_one_day_and_the_source_fixes_it_the_next(
+    life: Path, tmp_path: Path
+) -> None:
+    day = _life_day(3)
+    relative = path_of("luxpower", "readings", day)
+    broken = tmp_path / "broken"
+    generate(replace(LIFE, days=4), broken)  # the world's last day is the break day
+    header = (broken / relative).read_text(encoding="utf-8").splitlines()[0].split(";")
+    assert "Verbrauch" in header and "Verbrauch_kWh" not in header
+    truth = json.loads((broken / "_truth" / f"{day}.json").read_text())
+    assert truth["schema_breaks"] == [relative]
+    assert truth["rows_landed"]["luxpower"]["readings"] == 0  # nothing counts until fixed
+    # the next day the source re-delivers the same path fixed: continued or landed at once
+    assert main(["landing", "generate", "--continue", "--out", str(broken)]) == ExitCode.OK
+    for landing in (broken, life):
+        header = (landing / relative).read_text(encoding="utf-8").splitlines()[0].split(";")
+        assert "Verbrauch_kWh" in header and "Verbrauch" not in header
+        truth = json.loads((landing / "_truth" / f"{day}.json").read_text())
+        assert truth["schema_breaks"] == [] and truth["rows_landed"]["luxpower"]["readings"] > 0
+    assert (broken / relative).read_bytes() == (life / relative).read_bytes()
+
+
+def test_a_replaced_meter_hands_its_supply_point_to_a_new_meter(life: Path) -> None:
+    day = _life_day(6)
+    before, after = _life_day(5), _life_day(6)
+    for system in EXT:
+        changes = json.loads((life / "_truth" / f"{day}.json").read_text())["master_changes"]
+        removed, installed = changes[system]["meters_removed"], changes[system]["meters_installed"]
+        assert len(removed) == 1 and len(installed) == 1 and removed != installed
+        old, new = removed[0], installed[0]
+        rows = _meter_rows(life, path_of(system, "meters", day, "changes"), system)
+        markers = {code: change for code, _, _, change in rows}
+        assert markers[old] == "D" and markers[new] == "U"
+        region = {code: region for code, _, region, _ in rows}
+        assert region[old] == region[new]  # the same supply point, so the same region
+        # the new meter reports from that day on, the old one until the day before
+        def reporting(landed: str, system: str = system) -> set[str | None]:
+            return {
+                r.ean for r in parse_readings(life, system, landed)
+                if r.interval is not None and r.interval.date().isoformat() == landed
+            }
+
+        reported_before, reported_after = reporting(before), reporting(after)
+        ean_old = meter_master_as_of(life, system, before)[old][0]
+        ean_new = meter_master_as_of(life, system, after)[new][0]
+        assert ean_new not in reported_before and ean_new in reported_after
+        assert ean_old in reported_before and ean_old not in reported_after
+        # the next full export no longer lists the old meter
+        master = meter_master_as_of(life, system, _life_day(7))
+        assert master[old][2] == date.fromisoformat(day) and master[new][2] is None
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
@@ -726,7 +814,9 @@ def test_the_truth_of_a_life_matches_an_independent_recomputation(life: Path) ->
     rows = [r for day in days for system in EXT for r in parse_readings(life, system, day)]
     winners, rejected = classify(rows)
     regions = {
-        ean: region for system in EXT for ean, region in load_meter_master(life, system).values()
+        ean: region
+        for system in EXT
+        for ean, region, _ in meter_master_as_of(life, system, days[-1]).values()
     }
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
     for row in winners:

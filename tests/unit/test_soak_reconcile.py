@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from platform_tools.landing.faults import REASON_PRECEDENCE
+from platform_tools.soak.life import blocked_as_expected
 from platform_tools.soak.reconcile import (
     reconcile_billing,
     reconcile_metering,
@@ -54,3 +55,20 @@ def test_quarantine_rows_and_corrupt_files() -> None:
         "2024-10-26 superseded: 1 row(s), truth 2"
     ]
     assert len(reconcile_quarantine(_truth(0.0, 1, []), rows, files)) == 1
+
+
+BROKEN = "luxpower/readings/ingest_date=2024-10-29/readings_2024-10-29.csv"
+GUARD = (
+    "brz_luxpower__readings: Compilation Error in model brz_luxpower__readings: landing schema "
+    f"break in luxpower/readings: file {BROKEN} has no column 'Verbrauch_kWh'"
+)
+
+
+def test_a_schema_break_day_must_stop_at_the_guard_naming_the_file() -> None:
+    assert blocked_as_expected(False, GUARD, [BROKEN])[0]
+    passed, why = blocked_as_expected(True, None, [BROKEN])
+    assert not passed and "the build passed" in why
+    passed, why = blocked_as_expected(False, "slv_meters: Database Error", [BROKEN])
+    assert not passed and "not at the schema guard" in why
+    other = BROKEN.replace("luxpower", "nordgrid")
+    assert not blocked_as_expected(False, GUARD, [BROKEN, other])[0]

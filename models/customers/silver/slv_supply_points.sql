@@ -8,7 +8,9 @@ contracts as (
 ),
 
 meters as (
+    -- the meter measuring it now (a replaced meter keeps its row in dim_meters)
     select * from {{ ref('dim_meters') }}
+    where removed_on is null
 ),
 
 ranked_contracts as (

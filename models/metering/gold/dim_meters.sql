@@ -1,4 +1,6 @@
--- The meter dimension: every known smart meter of the four systems, keyed by its EAN-18.
+-- The meter dimension: every known smart meter of the four systems, keyed by its EAN-18,
+-- removed (replaced) meters included with the day they were removed: their past readings
+-- keep their meter, region and supply point.
 -- Incremental: partitioned like slv_meters into 64 buckets of meter codes, a build replaces
 -- only the buckets in which a meter changed since the last build.
 {{ config(
@@ -32,8 +34,8 @@ select
     supply_point_id,
     meter_type,
     installed_on,
+    case when is_removed then last_changed_on end as removed_on,
     last_changed_on,
     ingested_at as last_ingested_at,
     meter_bucket
 from meters
-where not is_removed

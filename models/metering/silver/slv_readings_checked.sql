@@ -7,6 +7,7 @@
 -- Incremental and append-only: a build checks only the readings loaded into bronze since the
 -- last build, once (the next model reads them by `ingested_at`, which prunes files); a row's
 -- checks never change later (a reading of a meter unknown when it arrived stays quarantined).
+-- A removed meter (a replaced one) stays known for the intervals before its removal day.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -23,14 +24,16 @@ parsed as (
 ),
 
 meters as (
+    -- removed meters too: a meter is known for the intervals before the day it was removed
+    -- (its last readings may arrive late, after the removal has landed)
     select
         source_system,
         local_meter_code,
         meter_id,
         region_code,
-        country_code
+        country_code,
+        case when is_removed then last_changed_on end as removed_on
     from {{ ref('slv_meters') }}
-    where not is_removed
 )
 
 select
@@ -52,6 +55,7 @@ select
     case
         when not parsed.is_parsed then 'unparsable'
         when meters.meter_id is null then 'unknown_meter'
+        when to_date(parsed.interval_start_at) >= meters.removed_on then 'unknown_meter'
         when parsed.interval_start_at
             < cast(date_sub(parsed.ingest_date, {{ var('max_lateness_days') }}) as timestamp)
             then 'too_late'
