@@ -83,7 +83,7 @@ def to_markdown(listing: DataProducts, docs_url: str | None = None) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-_CATALOG_CSS = """
+_PRODUCTS_CSS = """
 .badge.none { background:#8a94a3; }
 .products td:nth-child(3), .products td:nth-child(4) { white-space:nowrap; }
 .lvl { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; }
@@ -107,7 +107,7 @@ def to_html(listing: DataProducts, docs_url: str | None = None) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><link rel=\"icon\" href=\"data:,\">",
-        f"<style>{CSS}{_CATALOG_CSS}</style></head><body>",
+        f"<style>{CSS}{_PRODUCTS_CSS}</style></head><body>",
         f"<header><h1>{escape(title)}</h1><p>{escape(_runs_line(listing))}</p>",
         f"<nav>{nav}</nav></header><main>",
         '<section id="domains"><h2>Domains</h2>',
