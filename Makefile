@@ -89,7 +89,7 @@ clean: ## remove dbt's target/ and test output (not the lakehouse)
 	rm -rf target logs test-output
 
 # -- pull requests and discovery (docs/pull_requests.md) ---------------------------------------
-.PHONY: pr-check catalog
+.PHONY: pr-check products catalog
 
 pr-check: install ## pre-commit runs the offline hooks of .pre-commit-config.yaml on the change (BASE=ref, ALL=1, ONLINE=1: every hook)
 	$(PT) pr-check $(if $(BASE),--base $(BASE)) $(if $(ALL),--all-files) $(if $(ONLINE),--online)
@@ -100,9 +100,11 @@ docs: install ## generate the dbt docs site (after `make build`) and serve it on
 		echo "docs site: http://127.0.0.1:$$port/ (Ctrl-C stops the server)"; \
 		$(DBT) docs serve --port $$port --no-browser
 
-catalog: install ## regenerate docs/catalog.md (and target/site/catalog.html) from the manifest and run history
+products: install ## regenerate docs/products.md (and target/site/products.html) from the manifest and run history
 	$(DBT) parse --quiet
-	$(PT) catalog --out target/site --markdown docs/catalog.md --docs-url index.html
+	$(PT) products --out target/site --markdown docs/products.md --docs-url index.html
+
+catalog: products ## the old name of `products`
 
 # -- the platform's rules (platform_tools/rules/) ----------------------------------------------
 .PHONY: rules-docs

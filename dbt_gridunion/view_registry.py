@@ -2,7 +2,7 @@
 
 On Sail the ``view`` materialization, write-audit-publish and ``drop_relation`` record views
 and tombstones in the registry, which ``platform-tools engine up`` reads at every engine
-start to re-create the views (``macros/system/catalog_registry.sql``,
+start to re-create the views (``macros/system/view_registry.sql``,
 :mod:`platform_tools.engine.catalog`). Appending a record for every view of every build made
 it grow by one row per view per build. Instead, ``on-run-start`` reads the newest record of
 each relation once (:func:`remember`), and a record is appended only when it differs from the
@@ -79,7 +79,7 @@ def changed(
 
 def install_view_registry() -> None:
     """``adapter.gridunion_registry_remember(rows)`` and ``adapter.gridunion_registry_changed
-    (records)`` for ``macros/system/catalog_registry.sql`` (idempotent)."""
+    (records)`` for ``macros/system/view_registry.sql`` (idempotent)."""
     try:
         from dbt.adapters.spark.impl import SparkAdapter
     except ImportError:  # dbt-spark is not installed

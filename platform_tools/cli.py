@@ -18,7 +18,8 @@ from platform_tools import __version__
 from platform_tools.errors import PlatformError
 from platform_tools.exit_codes import ExitCode
 
-# Each command module and the commands it registers, in the order they appear in ``--help``.
+# Each command module and the commands it registers (aliases too), in the order they appear in
+# ``--help``.
 COMMANDS: dict[str, tuple[str, ...]] = {
     "platform_tools.engine.cli": ("engine",),
     "platform_tools.deps.cli": ("deps",),
@@ -29,7 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "platform_tools.landing.cli": ("landing",),
     "platform_tools.hub.cli": ("hub",),
     "platform_tools.pr.cli": ("pr-check", "pr-contracts", "pr-ci"),
-    "platform_tools.catalog.cli": ("catalog",),
+    "platform_tools.products.cli": ("products", "catalog"),  # catalog: the old name (alias)
     "platform_tools.soak.cli": ("soak",),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(COMMANDS)

@@ -68,7 +68,7 @@ from new_records
         {%- endif -%}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("bronze model " ~ model.name ~ ": no table '" ~ source_table
-        ~ "' in source 'landing' (models/metering/bronze/_landing__sources.yml)") }}
+        ~ "' in source 'landing' (models/landing/_landing__sources.yml)") }}
 {% endmacro %}
 
 

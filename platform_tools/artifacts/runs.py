@@ -1,7 +1,7 @@
 """What counts as a run of the pipeline, and which run a command reads from a target.
 
 One rule for every command (``observe``, ``observe record``, ``cost``, ``report``,
-``catalog``):
+``products``):
 
 - **Runs are runs.** Only ``run_results.json`` of a dbt command that executes nodes —
   ``build``, ``run``, ``test``, ``seed``, ``snapshot``, ``retry`` (``args.which``) — is a run.

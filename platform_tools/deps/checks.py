@@ -13,9 +13,9 @@ from platform_tools.deps.breaking import breaking_changes
 from platform_tools.deps.model import DepsReport, Finding, Severity, TeamDependencies
 from platform_tools.errors import UsageError
 from platform_tools.rules import gu
-from platform_tools.rules.registry import rules
+from platform_tools.rules.rulebook import rules
 
-# The rules deps runs: the GU family of the registry (platform_tools/rules/gu.py).
+# The rules deps runs: the GU family of the rulebook (platform_tools/rules/gu.py).
 RULES = rules("GU")
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from platform_tools import __version__
 from platform_tools.deps.model import DepsReport, Finding, Severity
-from platform_tools.rules.registry import rules
+from platform_tools.rules.rulebook import rules
 from platform_tools.textfmt import dump_json, join, md_escape, md_table, text_table
 
 FORMATS = ("table", "markdown", "json", "junit", "sarif")

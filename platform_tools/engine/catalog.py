@@ -7,7 +7,7 @@ source of truth instead:
   ``location_clause`` override puts it there), so tables are found by scanning for
   ``_delta_log`` directories and registered with the schema read from their Delta log;
 * views have no files, so the ``view`` materialization records each definition in the Delta
-  table ``platform_catalog.relations`` (``macros/system/catalog_registry.sql``); dropping a
+  table ``platform_catalog.relations`` (``macros/system/view_registry.sql``); dropping a
   relation records a tombstone there. When a table directory and a registry row name the same
   relation, the newer of the two wins (a model switched from table to view or back).
 

@@ -1,6 +1,6 @@
 """The four source systems: their files, field names, codes and encodings.
 
-Each system lands every entity in its own format (see ``docs/landing.md``):
+Each system lands every entity in its own dialect (see ``docs/landing.md``):
 
 ========== ======= ============================= =========================================
 system     country file format                   conventions

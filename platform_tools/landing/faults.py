@@ -14,7 +14,7 @@ Fault kinds (what the generator does to a reading picked for a fault):
 ``implausible``    the energy exceeds 50 kWh per 60 minutes (``> 50 * minutes / 60`` kWh).
 ``unknown_meter``  the meter code is not in the system's meter master (a third of these rows
                    also carry an implausible value: still ``unknown_meter`` by precedence).
-``unparsable``     text formats only (nordgrid, electra, luxpower): energy ``n/a``, an
+``unparsable``     text files only (nordgrid, electra, luxpower): energy ``n/a``, an
                    impossible time (``24:60``), or a structurally broken row (CSV row with
                    only its first three fields, JSON line cut after 45 characters); the three
                    variants take turns, so each occurs in every text system over any three

@@ -32,7 +32,7 @@ from platform_tools.errors import ArtifactError, PlatformError, UsageError
 from platform_tools.exit_codes import ExitCode
 from platform_tools.pr.gitdiff import Base
 from platform_tools.pr.tools import dbt_error_lines, run_tool, tool_env, tool_path
-from platform_tools.rules.registry import Rule, rules
+from platform_tools.rules.rulebook import Rule, rules
 
 # Everything pr-contracts writes, below the project: never dbt's own target/ files, so that
 # `platform-tools observe/report` keep reading a manifest and run results of one invocation.

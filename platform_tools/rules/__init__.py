@@ -1,7 +1,7 @@
 """The platform's rules: every code a platform tool reports, in one place.
 
-- :mod:`~platform_tools.rules.registry`: the :class:`~platform_tools.rules.registry.Rule`
-  record and the one decorator, :func:`~platform_tools.rules.registry.rule`, that registers
+- :mod:`~platform_tools.rules.rulebook`: the :class:`~platform_tools.rules.rulebook.Rule`
+  record and the one decorator, :func:`~platform_tools.rules.rulebook.rule`, that registers
   a rule under its code and reads its documentation from the docstring.
 - :mod:`~platform_tools.rules.gu`: **GU** ownership and boundary rules on one manifest
   (``platform-tools deps``).

@@ -3,7 +3,7 @@
 ``platform-tools deps --baseline`` reports them (:mod:`platform_tools.deps.breaking` finds
 the nodes to compare and the teams, models and exposures each break reaches). A break is an
 error when the model is public, or when anything of another team or any exposure sits
-downstream; otherwise a warning: the registry records their severity as ``None``.
+downstream; otherwise a warning: the rulebook records their severity as ``None``.
 
 A change is allowed when it ships as a new model version with the old version kept: the old
 version is compared with itself and the new one has no baseline. When an unversioned model
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from platform_tools.artifacts.manifest import Column, Node
-from platform_tools.rules.registry import rule
+from platform_tools.rules.rulebook import rule
 
 ACCESS_RANK = {"private": 0, "protected": 1, "public": 2}
 _TYPE_SYNONYMS = {

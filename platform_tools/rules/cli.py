@@ -12,7 +12,7 @@ from platform_tools.engine.config import find_project_dir
 from platform_tools.exit_codes import ExitCode
 from platform_tools.rules import docs
 from platform_tools.rules.formats import FORMATS, render
-from platform_tools.rules.registry import FAMILIES, rules
+from platform_tools.rules.rulebook import FAMILIES, rules
 
 
 def register(subparsers: Any) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from platform_tools.errors import UsageError
 from platform_tools.rules.formats import to_markdown
-from platform_tools.rules.registry import rules
+from platform_tools.rules.rulebook import rules
 
 DOCS_FILE = Path("docs") / "platform_tools.md"
 START = "<!-- rules:start -->"

@@ -1,10 +1,10 @@
-"""The rules of the registry as a terminal table, Markdown (the docs) or JSON."""
+"""The rules of the rulebook as a terminal table, Markdown (the docs) or JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from platform_tools.rules.registry import FAMILIES, Rule
+from platform_tools.rules.rulebook import FAMILIES, Rule
 from platform_tools.textfmt import dump_json, md_table, text_table
 
 FORMATS = ("table", "markdown", "json")
@@ -63,7 +63,7 @@ def to_markdown(rules: Iterable[Rule]) -> str:
         "`make rules-docs`; edit the docstrings, not this section -->",
         "",
         "Every rule code of the platform is a function in `platform_tools/rules/`, registered "
-        "with `@rule` (`registry.py`) in its family's module (`gu.py`, `bc.py`, `pr.py`); its "
+        "with `@rule` (`rulebook.py`) in its family's module (`gu.py`, `bc.py`, `pr.py`); its "
         "docstring is the text below. `platform-tools rules` lists them "
         "(`--format table|markdown|json`, `--family GU|BC|PR`).",
         "",

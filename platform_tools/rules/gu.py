@@ -1,6 +1,6 @@
 """GU rules: ownership and boundaries, checked on one manifest by ``platform-tools deps``.
 
-Each rule is a small function registered with :func:`~platform_tools.rules.registry.rule`
+Each rule is a small function registered with :func:`~platform_tools.rules.rulebook.rule`
 under a code and a default severity; its docstring is its user documentation (summary,
 Rationale, Example, Fix), listed by ``platform-tools rules``. A rule receives a
 :class:`RuleContext` and yields :class:`Hit` objects; the runner
@@ -24,7 +24,7 @@ from platform_tools.artifacts.graph import cycle_path, strongly_connected
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Manifest, Node
 from platform_tools.artifacts.ownership import Ownership
 from platform_tools.deps.model import Severity
-from platform_tools.rules.registry import rule
+from platform_tools.rules.rulebook import rule
 
 
 @dataclass(frozen=True, slots=True)

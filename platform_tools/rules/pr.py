@@ -3,7 +3,7 @@
 They apply only to models the change adds or alters (the baseline is the base commit's
 manifest), so existing gaps never block an unrelated change: the dbt-checkpoint checks that
 matter most, runnable offline. Each is a function ``(current, baseline) -> Iterator[ChangeHit]``
-registered with :func:`~platform_tools.rules.registry.rule`; the runner is
+registered with :func:`~platform_tools.rules.rulebook.rule`; the runner is
 :func:`platform_tools.pr.contracts.run_change_rules`.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from platform_tools.artifacts.manifest import Manifest, Node
 from platform_tools.deps.model import Severity
-from platform_tools.rules.registry import rule
+from platform_tools.rules.rulebook import rule
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from tests.unit.corpus import (
     write_target,
 )
 
-READERS = ("observe", "cost", "report", "catalog")  # the commands that read runs
+READERS = ("observe", "cost", "report", "products")  # the commands that read runs
 
 
 pytestmark = pytest.mark.usefixtures("isolated")  # tests/unit/conftest.py
@@ -51,7 +51,7 @@ pytestmark = pytest.mark.usefixtures("isolated")  # tests/unit/conftest.py
 
 def _argv(command: str, target: Path, tmp_path: Path, *extra: str) -> list[str]:
     argv = [*command.split(), "--target-dir", str(target), *extra]
-    if command in ("report", "catalog"):
+    if command in ("report", "products"):
         argv += ["--out", str(tmp_path / f"out-{command}")]
     if command in ("observe", "cost", "deps"):
         argv += ["--format", "json"]
@@ -240,17 +240,17 @@ def test_a_command_that_runs_nothing_is_not_counted_by_any_command(
     # cost has nothing to charge: one line naming the file, not compile seconds
     code, _, err = _run(capsys, _argv("cost", target, tmp_path))
     assert code == 3 and err.count("\n") == 1 and "runs nothing" in err
-    for command in ("report", "catalog"):
+    for command in ("report", "products"):
         code, _, err = _run(capsys, _argv(command, target, tmp_path))
         assert code == 0 and "runs nothing" in err
-    # the catalog page reads as if there were no run results at all
+    # the products page reads as if there were no run results at all
     bare = write_target(tmp_path / "bare", b.build())
     pages = []
     for folder in (target, bare):
-        code, _, _ = _run(capsys, ["catalog", "--target-dir", str(folder), "--out",
+        code, _, _ = _run(capsys, ["products", "--target-dir", str(folder), "--out",
                                    str(tmp_path / f"cat-{folder.name}"), "--now",
                                    "2026-01-05T12:00:00Z"])
-        pages.append((tmp_path / f"cat-{folder.name}" / "catalog.md").read_text())
+        pages.append((tmp_path / f"cat-{folder.name}" / "products.md").read_text())
     assert code == 0 and pages[0] == pages[1]
     report = json.loads((tmp_path / "out-report" / "report.json").read_text())
     assert report["observe"]["runs"]["count"] == 0

@@ -1,4 +1,4 @@
-"""The landing-zone generator: determinism, formats, faults, DST, truth (recomputed here)."""
+"""The landing-zone generator: determinism, dialects, faults, DST, truth (recomputed here)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_meters_split_over_systems_and_regions(landing: Path) -> None:
     assert all(re.fullmatch(r"LU\d{8}", c) for c in codes["luxpower"])
 
 
-# -- formats ------------------------------------------------------------------------------
+# -- dialects -----------------------------------------------------------------------------
 
 
 def test_nordgrid_readings_are_comma_csv_in_utc_kwh(landing: Path) -> None:
@@ -268,7 +268,7 @@ def test_every_fault_reason_is_injected_and_counted(truth: dict[str, dict[str, A
         for reason in ("duplicate", "superseded", "negative", "implausible", "unknown_meter",
                        "too_late", "future_dated"):
             assert faults[reason] >= 4, (day, reason)  # at least one per system
-        assert faults["unparsable"] >= 3  # the three text formats
+        assert faults["unparsable"] >= 3  # the three text dialects
     assert truth[DAYS[0]]["late_arrivals"] == 0
     assert truth[DAYS[1]]["late_arrivals"] + truth[DAYS[2]]["late_arrivals"] >= 4
     assert [truth[d]["faults_by_reason"]["corrupt_files"] for d in DAYS] == [[], [CORRUPT], []]

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "platform_tools"
 
 # The CLI layer: the entry point, the shared options and every command's ``cli.py``.
 CLI_MODULES = {"platform_tools.cli", "platform_tools.__main__", "platform_tools.cliutil"}
-# The render layer: each domain's formatters, the report's and catalog's pages and the rules'
+# The render layer: each domain's formatters, the report's and products' pages and the rules'
 # section of the docs.
 RENDER_NAMES = {"formats", "render", "svg", "textfmt"}
 RENDER_MODULES = {"platform_tools.rules.docs"}

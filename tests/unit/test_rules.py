@@ -1,4 +1,4 @@
-"""platform_tools.rules: one registry for every rule code, its listing and the generated docs."""
+"""platform_tools.rules: one rulebook for every rule code, its listing and the generated docs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from platform_tools.cli import main
 from platform_tools.deps.model import Severity
 from platform_tools.rules import docs
 from platform_tools.rules.formats import rule_markdown, to_markdown
-from platform_tools.rules.registry import FAMILIES, REGISTRY, parse_doc, rule, rules
+from platform_tools.rules.rulebook import FAMILIES, RULEBOOK, parse_doc, rule, rules
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_every_family_is_registered_and_every_rule_is_documented() -> None:
 
 def test_the_rules_live_in_one_folder() -> None:
     folder = REPO / "platform_tools" / "rules"
-    assert {p.name for p in folder.glob("*.py")} >= {"registry.py", "gu.py", "bc.py", "pr.py"}
+    assert {p.name for p in folder.glob("*.py")} >= {"rulebook.py", "gu.py", "bc.py", "pr.py"}
     assert not (REPO / "platform_tools" / "deps" / "rules.py").exists()
 
 
@@ -55,8 +55,8 @@ def test_the_docs_rules_section_is_generated_from_the_docstrings() -> None:
 def test_a_changed_docstring_makes_the_docs_stale(monkeypatch: pytest.MonkeyPatch) -> None:
     path = REPO / docs.DOCS_FILE
     assert docs.is_current(path)
-    changed = dataclasses.replace(REGISTRY["GU001"], fix="Read whatever you like.")
-    monkeypatch.setitem(REGISTRY, "GU001", changed)
+    changed = dataclasses.replace(RULEBOOK["GU001"], fix="Read whatever you like.")
+    monkeypatch.setitem(RULEBOOK, "GU001", changed)
     assert not docs.is_current(path)
     assert "Fix: Read whatever you like." in docs.generated()
 
@@ -99,7 +99,7 @@ def test_the_decorator_rejects_an_incomplete_docstring(doc: str, message: str) -
     check.__doc__ = doc
     with pytest.raises(ValueError, match=message):
         rule("GU999", "incomplete")(check)
-    assert "GU999" not in REGISTRY
+    assert "GU999" not in RULEBOOK
 
 
 @pytest.mark.parametrize("code", ["GU001", "XX001", "GU1", "gu001"])
@@ -120,12 +120,12 @@ def test_the_decorator_rejects_a_duplicate_or_malformed_code(code: str) -> None:
 
 
 def test_markdown_of_one_rule() -> None:
-    text = rule_markdown(REGISTRY["GU002"])
+    text = rule_markdown(RULEBOOK["GU002"])
     assert text.startswith('<a id="gu002"></a>\n#### GU002 `undeclared-cross-domain-dependency`'
                            " (error)\n\nA model depends on another domain that its "
                            "`meta.upstream_domains` does not declare.\n")
     assert "Example:\n\n```text\n# dbt_project.yml\nbilling:\n  +meta:" in text
-    bc = rule_markdown(REGISTRY["BC003"])
+    bc = rule_markdown(RULEBOOK["BC003"])
     assert "(error or warn)" in bc and "Example: `consumption_kwh`" in bc
     assert "### PR: change rules of a pull request" in to_markdown(rules("PR").values())
 

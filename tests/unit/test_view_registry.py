@@ -83,7 +83,7 @@ def test_the_adapter_exposes_the_store_to_jinja(registry: ModuleType) -> None:
     ]
 
 
-# -- the macros (macros/system/catalog_registry.sql), rendered with stand-ins for dbt --------
+# -- the macros (macros/system/view_registry.sql), rendered with stand-ins for dbt -----------
 
 
 class MacroReturn(Exception):
@@ -94,7 +94,7 @@ def _return(value: object) -> str:
     raise MacroReturn(value)
 
 
-def catalog_registry_macros(registry: ModuleType, which: str, newest: list[tuple[str, ...]],
+def view_registry_macros(registry: ModuleType, which: str, newest: list[tuple[str, ...]],
                             statements: list[str]) -> object:
     """The registry macros as plain Jinja, with the adapter methods of the dbt plugin."""
     import re
@@ -103,7 +103,7 @@ def catalog_registry_macros(registry: ModuleType, which: str, newest: list[tuple
 
     from tests.helpers import REPO
 
-    source = (REPO / "macros" / "system" / "catalog_registry.sql").read_text()
+    source = (REPO / "macros" / "system" / "view_registry.sql").read_text()
     # every macro but the one that only returns a value (dbt's `return` ends a macro; here
     # it raises, so that one is a stand-in)
     macros = "\n".join(m for m in re.findall(r"\{% macro .*?\{% endmacro %\}", source, re.S)
@@ -147,7 +147,7 @@ def catalog_registry_macros(registry: ModuleType, which: str, newest: list[tuple
 
 def test_the_registry_macros_append_only_changed_records(registry: ModuleType) -> None:
     statements: list[str] = []
-    module = catalog_registry_macros(
+    module = view_registry_macros(
         registry, "build", [("metering_silver", "slv_readings", "view", "select 1")], statements)
     with pytest.raises(MacroReturn):
         module.gridunion_ensure_registry()  # type: ignore[attr-defined]
@@ -165,7 +165,7 @@ def test_the_registry_macros_append_only_changed_records(registry: ModuleType) -
 
 def test_outside_build_run_retry_the_macros_append_every_record(registry: ModuleType) -> None:
     statements: list[str] = []
-    module = catalog_registry_macros(
+    module = view_registry_macros(
         registry, "run-operation", [("metering_silver", "slv_readings", "view", "select 1")],
         statements)
     registry.remember([], "other-invocation")  # nothing known for this invocation

@@ -1,4 +1,4 @@
-"""``build(manifest, health) -> DataCatalog``: the pure core of ``platform-tools catalog``.
+"""``build(manifest, health) -> DataProducts``: the pure core of ``platform-tools products``.
 
 A data product is a public model of the root project. For each: its domain, owning team and
 the team's owner (the dbt group), product name (``meta.product``), tier and freshness SLA,
@@ -87,7 +87,7 @@ class DomainEntry:
 
 
 @dataclass(frozen=True)
-class DataCatalog:
+class DataProducts:
     project: str | None
     runs_recorded: int
     latest_run: str | None
@@ -189,9 +189,10 @@ def build(
     *,
     today: date | None = None,
     ownership: Ownership | None = None,
-) -> DataCatalog:
-    """The catalog of ``manifest``'s public models, with health from ``report`` (the observe
-    report over the run history; ``None`` or a report without runs: no runs recorded)."""
+) -> DataProducts:
+    """The data products (public models) of ``manifest``, with health from ``report`` (the
+    observe report over the run history; ``None`` or a report without runs: no runs
+    recorded)."""
     owner = ownership or Ownership(manifest)
     project = manifest.metadata.project_name
     issues = _issues_by_model(manifest, owner, report)
@@ -244,7 +245,7 @@ def build(
     if report is not None and report.runs:
         last = report.runs[-1]
         latest = last.started_at
-    return DataCatalog(
+    return DataProducts(
         project=project,
         runs_recorded=len(report.runs) if report is not None else 0,
         latest_run=latest,

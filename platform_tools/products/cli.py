@@ -1,4 +1,4 @@
-"""``platform-tools catalog --out DIR``: the data-product catalog as HTML and Markdown."""
+"""``platform-tools products --out DIR``: the data products as HTML and Markdown."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from platform_tools.artifacts.target import (
     load_target,
     resolve_target_dir,
 )
-from platform_tools.catalog import build, render
 from platform_tools.cliutil import (
     add_lakehouse_arguments,
     add_target_dir_argument,
@@ -28,27 +27,31 @@ from platform_tools.exit_codes import ExitCode
 from platform_tools.observe import health
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history, runs_with_target
+from platform_tools.products import build, render
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "catalog",
-        help="data-product catalog: public models by domain, owners, SLAs, versions, health",
+        "products",
+        aliases=["catalog"],
+        help="data products: public models by domain, owners, SLAs, versions, health "
+        "(`catalog`: the old name, still accepted)",
         description=(
-            "Write DIR/catalog.html (self-contained) and DIR/catalog.md: every public model "
+            "Write DIR/products.html (self-contained) and DIR/products.md: every public model "
             "by domain with its owner, tier and SLA, contract, version status (current, "
             "older, deprecated with date), consumers (teams reading it, exposures downstream) "
-            "and its latest health from the run history (`platform-tools observe`)."
+            "and its latest health from the run history (`platform-tools observe`). "
+            "`platform-tools catalog` is the old name of this command and still works."
         ),
     )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="directory to write catalog.html and catalog.md into")
+                        help="directory to write products.html and products.md into")
     parser.add_argument("--markdown", type=Path, default=None, metavar="FILE",
-                        help="also write the Markdown here (e.g. docs/catalog.md), without "
+                        help="also write the Markdown here (e.g. docs/products.md), without "
                         "docs-site links")
     parser.add_argument("--docs-url", default=None, metavar="URL",
                         help="link each model to its page on the dbt docs site at URL "
-                        "(e.g. index.html when the catalog sits beside the docs site)")
+                        "(e.g. index.html when the page sits beside the docs site)")
     add_target_dir_argument(parser)
     add_lakehouse_arguments(parser)
     parser.add_argument("--config", type=Path, default=None, metavar="FILE",
@@ -71,7 +74,7 @@ def handle(args: argparse.Namespace) -> ExitCode:
     runs = runs_with_target(history, chosen.run_results, target.manifest, target.target_dir,
                             warehouse)[-config.runs:]
     report = health.run(target.manifest, runs, config, sources=target.sources, now=now)
-    catalog = build.build(target.manifest, report if runs else None, today=now.date())
-    paths = render.write(catalog, args.out, markdown=args.markdown, docs_url=args.docs_url)
+    listing = build.build(target.manifest, report if runs else None, today=now.date())
+    paths = render.write(listing, args.out, markdown=args.markdown, docs_url=args.docs_url)
     print("\n".join(f"wrote {p}" for p in paths))
     return ExitCode.OK

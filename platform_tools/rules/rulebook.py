@@ -1,4 +1,4 @@
-"""One registry for every rule code of the platform (GU, BC, PR) and one decorator.
+"""One rulebook for every rule code of the platform (GU, BC, PR) and one decorator.
 
 A rule is a function registered with :func:`rule` under a code (``GU001``), a name
 (``cross-domain-non-public-ref``) and a default severity. Its docstring is its user
@@ -104,7 +104,7 @@ class Rule:
         }
 
 
-REGISTRY: dict[str, Rule] = {}
+RULEBOOK: dict[str, Rule] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,10 +120,10 @@ def rule(code: str, name: str, severity: Severity | None = Severity.ERROR) -> Ca
                          "three digits")
 
     def register(func: F) -> F:
-        if code in REGISTRY:
+        if code in RULEBOOK:
             raise ValueError(f"duplicate rule code {code}")
         parts = parse_doc(func.__doc__ or "", code)
-        REGISTRY[code] = Rule(code=code, name=name, severity=severity, func=func, **parts)
+        RULEBOOK[code] = Rule(code=code, name=name, severity=severity, func=func, **parts)
         return func
 
     return register
@@ -187,6 +187,6 @@ def rules(family: str | None = None) -> dict[str, Rule]:
     order = list(FAMILIES)
     return {
         code: r
-        for code, r in sorted(REGISTRY.items(), key=lambda kv: (order.index(kv[1].family), kv[0]))
+        for code, r in sorted(RULEBOOK.items(), key=lambda kv: (order.index(kv[1].family), kv[0]))
         if family is None or r.family == family
     }

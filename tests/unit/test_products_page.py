@@ -1,5 +1,5 @@
-"""platform_tools.catalog: the data-product catalog (public models by domain with owner, SLA,
-version status, consumers and health), its Markdown and HTML pages, and the CLI."""
+"""platform_tools.products: the data products (public models by domain with owner, SLA,
+version status, consumers and health), their Markdown and HTML pages, and the CLI."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.run_results import RunResults
-from platform_tools.catalog import build, render
 from platform_tools.cli import main
 from platform_tools.observe import health
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import RunRecord, run_document
+from platform_tools.products import build, render
 from tests.support.builder import (
     ColumnSpec,
     ManifestBuilder,
@@ -59,7 +59,7 @@ def _ok(b: ManifestBuilder) -> dict[str, ResultSpec]:
             for uid, node in b.nodes.items() if node["resource_type"] in ("model", "test")}
 
 
-def _catalog(b: ManifestBuilder, spec: dict[str, ResultSpec] | None) -> build.DataCatalog:
+def _products(b: ManifestBuilder, spec: dict[str, ResultSpec] | None) -> build.DataProducts:
     manifest = _manifest(b)
     report = None
     if spec is not None:
@@ -67,17 +67,17 @@ def _catalog(b: ManifestBuilder, spec: dict[str, ResultSpec] | None) -> build.Da
     return build.build(manifest, report, today=date(2026, 1, 1))
 
 
-def _product(catalog: build.DataCatalog, label: str) -> build.Product:
-    return next(p for p in catalog.products if p.label == label)
+def _product(listing: build.DataProducts, label: str) -> build.Product:
+    return next(p for p in listing.products if p.label == label)
 
 
 def test_public_models_by_domain_with_owner_sla_and_consumers() -> None:
-    catalog = _catalog(_project(), None)
-    assert [d.domain for d in catalog.domains] == [
+    listing = _products(_project(), None)
+    assert [d.domain for d in listing.domains] == [
         "billing", "commercial", "customers", "metering", "regulatory"]
-    labels = {p.label for p in catalog.products}
+    labels = {p.label for p in listing.products}
     assert "fct_meter_readings" in labels and "slv_meter_readings" not in labels  # public only
-    readings = _product(catalog, "fct_meter_readings")
+    readings = _product(listing, "fct_meter_readings")
     assert readings.team == "platform"
     assert readings.owner == "platform lead <platform@gridunion.example>"
     assert readings.sla_hours == 24 and readings.tier == 1 and readings.contract_enforced
@@ -85,17 +85,17 @@ def test_public_models_by_domain_with_owner_sla_and_consumers() -> None:
     assert readings.reader_teams == ("nordgrid", "regulatory_reporting")
     # the Luxembourg dashboard sits two hops downstream
     assert [e.label for e in readings.exposures] == ["Luxembourg regulator dashboard"]
-    assert _product(catalog, "fct_customer_360").reader_teams == ()
+    assert _product(listing, "fct_customer_360").reader_teams == ()
 
 
 def test_version_status_current_older_and_deprecated() -> None:
-    catalog = _catalog(_project(), None)
-    v1 = _product(catalog, "dim_customer_versions.v1")
-    v2 = _product(catalog, "dim_customer_versions.v2")
+    listing = _products(_project(), None)
+    v1 = _product(listing, "dim_customer_versions.v1")
+    v2 = _product(listing, "dim_customer_versions.v2")
     assert v1.version_status == "deprecated on 2027-03-31; older version (v1; latest v2)"
     assert v1.is_deprecated and v1.deprecation_date == "2027-03-31"
     assert v2.version_status == "current (v2, latest)" and not v2.is_deprecated
-    assert _product(catalog, "fct_invoices").version_status == "current"
+    assert _product(listing, "fct_invoices").version_status == "current"
     assert v2.product == "Customer versions" and v2.description == "Customers by version."
 
 
@@ -105,11 +105,11 @@ def test_deprecation_date_in_the_past_reads_since() -> None:
 
 
 def test_without_runs_every_product_says_no_runs_recorded() -> None:
-    catalog = _catalog(_project(), None)
-    assert {p.health.status for p in catalog.products} == {build.NO_RUNS}
-    assert {d.status for d in catalog.domains} == {build.NO_RUNS}
-    assert catalog.runs_recorded == 0
-    text = render.to_markdown(catalog)
+    listing = _products(_project(), None)
+    assert {p.health.status for p in listing.products} == {build.NO_RUNS}
+    assert {d.status for d in listing.domains} == {build.NO_RUNS}
+    assert listing.runs_recorded == 0
+    text = render.to_markdown(listing)
     assert "Health: no runs recorded" in text and "⚪ no runs recorded" in text
 
 
@@ -121,17 +121,17 @@ def test_health_from_the_latest_run() -> None:
     test = next(u for u in b.nodes if u.startswith("test.") and "fct_customer_360" in u)
     spec[test] = ResultSpec("fail", 0.1)
     del spec[b.model_id("dim_customer_versions.v2")]
-    catalog = _catalog(b, spec)
-    assert catalog.runs_recorded == 1
-    healthy = _product(catalog, "fct_meter_readings").health
+    listing = _products(b, spec)
+    assert listing.runs_recorded == 1
+    healthy = _product(listing, "fct_meter_readings").health
     assert healthy.status == "healthy" and healthy.level == "ok"
     assert healthy.last_success and healthy.age_hours is not None and healthy.age_hours < 7
-    assert _product(catalog, "fct_invoices").health.status == "failed"
-    failing_tests = _product(catalog, "fct_customer_360").health
+    assert _product(listing, "fct_invoices").health.status == "failed"
+    failing_tests = _product(listing, "fct_customer_360").health
     assert failing_tests.status == "tests failing" and failing_tests.issues
     # v2 was not part of the run: no successful run on record
-    assert _product(catalog, "dim_customer_versions.v2").health.status == "never built"
-    statuses = {d.domain: d.status for d in catalog.domains}
+    assert _product(listing, "dim_customer_versions.v2").health.status == "never built"
+    statuses = {d.domain: d.status for d in listing.domains}
     assert statuses["billing"] == health.CRITICAL
 
 
@@ -140,8 +140,8 @@ def test_stale_when_the_sla_has_passed() -> None:
     manifest = _manifest(b)
     later = datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
     report = health.run(manifest, _runs(b, _ok(b)), ObserveConfig(), now=later)
-    catalog = build.build(manifest, report)
-    assert _product(catalog, "fct_invoices").health.status == "stale"
+    listing = build.build(manifest, report)
+    assert _product(listing, "fct_invoices").health.status == "stale"
 
 
 class _Tags(HTMLParser):
@@ -156,22 +156,22 @@ class _Tags(HTMLParser):
 
 
 def test_html_is_self_contained_and_links_to_the_docs_site() -> None:
-    catalog = _catalog(_project(), None)
-    page = render.to_html(catalog, docs_url="index.html")
+    listing = _products(_project(), None)
+    page = render.to_html(listing, docs_url="index.html")
     parser = _Tags()
     parser.feed(page)
     assert "script" not in parser.tags
     assert not [r for r in parser.refs if r.startswith(("http:", "https:", "//"))]
     assert "index.html#!/model/model.gridunion.fct_meter_readings" in parser.refs
     assert 'class="deprecated"' in page and "Luxembourg regulator dashboard" in page
-    for domain in catalog.domains:
+    for domain in listing.domains:
         assert f'id="{domain.domain}"' in page
 
 
 def test_markdown_lists_every_domain_and_product() -> None:
-    catalog = _catalog(_project(), None)
-    text = render.to_markdown(catalog, docs_url="https://docs.example/")
-    for product in catalog.products:
+    listing = _products(_project(), None)
+    text = render.to_markdown(listing, docs_url="https://docs.example/")
+    for product in listing.products:
         assert f"`{product.label}`" in text
     assert "[`fct_invoices`](https://docs.example/#!/model/model.gridunion.fct_invoices)" in text
     assert "| metering |" not in text  # domains link to their section
@@ -184,20 +184,31 @@ def test_cli_writes_html_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixt
     target = tmp_path / "target"
     write_json(target / "manifest.json", _project().build())
     out = tmp_path / "site"
-    docs = tmp_path / "docs" / "catalog.md"
-    code = main(["catalog", "--out", str(out), "--markdown", str(docs), "--target-dir",
+    docs = tmp_path / "docs" / "products.md"
+    code = main(["products", "--out", str(out), "--markdown", str(docs), "--target-dir",
                  str(target), "--history-dir", str(tmp_path / "no-history"),
                  "--lakehouse", str(tmp_path / "lh"), "--docs-url", "index.html"])
     assert code == 0, capsys.readouterr().err
-    assert (out / "catalog.html").is_file() and (out / "catalog.md").is_file()
+    assert (out / "products.html").is_file() and (out / "products.md").is_file()
     committed = docs.read_text()
     assert "no runs recorded" in committed and "index.html#!" not in committed
-    assert "index.html#!/model/" in (out / "catalog.md").read_text()
+    assert "index.html#!/model/" in (out / "products.md").read_text()
     assert "wrote" in capsys.readouterr().out
 
 
 def test_cli_without_manifest_is_an_artifact_error(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["catalog", "--out", str(tmp_path / "o"), "--target-dir", str(tmp_path / "t")])
+    code = main(["products", "--out", str(tmp_path / "o"), "--target-dir", str(tmp_path / "t")])
     assert code == 3
     assert "target directory not found" in capsys.readouterr().err
+
+
+def test_catalog_is_the_old_name_of_the_command(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "target"
+    write_json(target / "manifest.json", _project().build())
+    out = tmp_path / "site"
+    code = main(["catalog", "--out", str(out), "--target-dir", str(target), "--history-dir",
+                 str(tmp_path / "no-history"), "--lakehouse", str(tmp_path / "lh")])
+    assert code == 0, capsys.readouterr().err
+    assert {p.name for p in out.iterdir()} == {"products.html", "products.md"}
