@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -197,6 +197,9 @@ class CostReport:
 # --------------------------------------------------------------------------------------
 # Computation
 # --------------------------------------------------------------------------------------
+Key = tuple[str, str]  # (bundle, team): a buildable node with its tests, charged to one team
+
+
 @dataclass
 class _NodeAmounts:
     compute: Decimal = ZERO
@@ -205,58 +208,62 @@ class _NodeAmounts:
     bytes: int = 0
     files: int = 0
     rows: int | None = None
+    stored: bool = False  # a table of the lakehouse belongs to this bundle
     total: Decimal = ZERO
 
 
-def run(
-    manifest: Manifest,
-    config: CostConfig,
-    usage: Sequence[UsageRun],
-    storage: Mapping[str, TableStorage],
-    *,
-    compute_source: str = "target",
-    ownership: Ownership | None = None,
-) -> CostReport:
-    """The chargeback statement for ``usage`` (runs) and ``storage`` (tables)."""
-    owner = ownership or Ownership(manifest)
-    unowned = config.unowned_team or UNASSIGNED
+@dataclass
+class _Placement:
+    """Which team each node is charged to, and the bundle whose cost it is part of: a
+    model, seed or snapshot is its own bundle; a test belongs to the node it tests."""
 
-    node_team: dict[str, str] = {}
-    bundle_of: dict[str, str] = {}  # a node -> the buildable node whose cost it is part of
-    recorded_teams: dict[str, str | None] = {}
-    for run_ in usage:
-        recorded_teams.update(run_.teams)
-    per_second: dict[str, Decimal] = {}
-    nodes = manifest.nodes
+    manifest: Manifest
+    owner: Ownership
+    unowned: str
+    recorded_teams: dict[str, str | None]
+    team: dict[str, str] = field(default_factory=dict)
+    bundle: dict[str, str] = field(default_factory=dict)
 
-    def place(uid: str) -> None:
-        node = nodes.get(uid)
+    def key(self, uid: str) -> Key:
+        if uid not in self.team:
+            self._place(uid)
+        return self.bundle[uid], self.team[uid]
+
+    def _place(self, uid: str) -> None:
+        node = self.manifest.nodes.get(uid)
         if node is None:
-            node_team[uid] = recorded_teams.get(uid) or unowned
-            bundle_of[uid] = uid
+            self.team[uid] = self.recorded_teams.get(uid) or self.unowned
+            self.bundle[uid] = uid
             return
         team, bundle = node.team, uid
         if node.resource_type in ("test", "unit_test"):
-            tested = owner.tested_node(node)
+            tested = self.owner.tested_node(node)
             if tested is not None:
                 bundle = tested.unique_id
                 team = tested.team or team
-        node_team[uid] = team or unowned
-        bundle_of[uid] = bundle
+        self.team[uid] = team or self.unowned
+        self.bundle[uid] = bundle
 
-    # Amounts are kept per (bundle, team): a buildable node with its tests, charged to one
-    # team. Seconds are summed first, so that money is computed once per bundle.
-    seconds_by: dict[tuple[str, str], float] = defaultdict(float)
+    def producer(self, bundle: str) -> str:
+        node = self.manifest.nodes.get(bundle)
+        return self.team.get(bundle) or (node.team if node is not None else None) or self.unowned
+
+
+def _amounts(
+    placement: _Placement,
+    config: CostConfig,
+    usage: Sequence[UsageRun],
+    storage: Mapping[str, TableStorage],
+) -> dict[Key, _NodeAmounts]:
+    """Steps 1 and 2 of the rule: exact compute and storage amounts per (bundle, team).
+    Seconds are summed first, so that money is computed once per bundle."""
+    seconds_by: dict[Key, float] = defaultdict(float)
     for uid, seconds in total_seconds(usage).items():
-        place(uid)
-        seconds_by[(bundle_of[uid], node_team[uid])] += seconds
-    tables: dict[tuple[str, str], TableStorage] = {}
-    for uid, table in storage.items():
-        if uid not in node_team:
-            place(uid)
-        tables[(bundle_of[uid], node_team[uid])] = table
+        seconds_by[placement.key(uid)] += seconds
+    tables = {placement.key(uid): table for uid, table in storage.items()}
     months = Decimal(config.period_days) / Decimal(30)
-    amounts: dict[tuple[str, str], _NodeAmounts] = {}
+    per_second: dict[str, Decimal] = {}
+    amounts: dict[Key, _NodeAmounts] = {}
     for key in seconds_by.keys() | tables.keys():
         team = key[1]
         rates = config.rates_for(team)
@@ -270,66 +277,97 @@ def run(
         stored = tables.get(key)
         if stored is not None:
             entry.bytes, entry.files, entry.rows = stored.bytes, stored.files, stored.rows
+            entry.stored = True
             entry.storage = months * (
                 Decimal(stored.bytes) / BYTES_PER_GB * rates.storage_per_gb_month
                 + Decimal(stored.files) / Decimal(1000) * rates.per_thousand_files_month
             )
-        amounts[key] = entry
-
-    bundle_cost: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    members: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    team_compute: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    team_storage: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    team_seconds: dict[str, float] = defaultdict(float)
-    team_bytes: dict[str, int] = defaultdict(int)
-    team_files: dict[str, int] = defaultdict(int)
-    compute_exact = storage_exact = ZERO
-    for key, entry in amounts.items():
-        bundle, team = key
         entry.total = entry.compute + entry.storage
-        bundle_cost[bundle] += entry.total
-        members[bundle].append(key)
-        team_compute[team] += entry.compute
-        compute_exact += entry.compute
-        team_seconds[team] += entry.seconds
-        if entry.bytes or entry.files or entry.storage:
-            team_storage[team] += entry.storage
-            storage_exact += entry.storage
-            team_bytes[team] += entry.bytes
-            team_files[team] += entry.files
+        amounts[key] = entry
+    return amounts
 
-    consumers = _consumers(manifest, owner)
-    direct: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    shared_in: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    shared_out: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    shared_models: list[tuple[str, str, tuple[str, ...], Decimal]] = []
-    for bundle, cost in bundle_cost.items():
-        node = manifest.nodes.get(bundle)
-        producer = node_team.get(bundle) or (node.team if node is not None else None) or unowned
+
+@dataclass
+class _Totals:
+    """The exact amounts summed per bundle and per team."""
+
+    bundle_cost: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    members: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    compute: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    storage: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    bytes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    files: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    compute_exact: Decimal = ZERO
+    storage_exact: Decimal = ZERO
+
+    @classmethod
+    def of(cls, amounts: Mapping[Key, _NodeAmounts]) -> _Totals:
+        totals = cls()
+        for key, entry in amounts.items():
+            bundle, team = key
+            totals.bundle_cost[bundle] += entry.total
+            totals.members[bundle].append(key)
+            totals.compute[team] += entry.compute
+            totals.compute_exact += entry.compute
+            totals.seconds[team] += entry.seconds
+            if entry.bytes or entry.files or entry.storage:
+                totals.storage[team] += entry.storage
+                totals.storage_exact += entry.storage
+                totals.bytes[team] += entry.bytes
+                totals.files[team] += entry.files
+        return totals
+
+
+@dataclass
+class _Sharing:
+    """Step 3: what each team pays directly, receives from and passes on to other teams."""
+
+    direct: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    shared_in: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    shared_out: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    models: list[tuple[str, str, tuple[str, ...], Decimal]] = field(default_factory=list)
+
+
+def _share(
+    placement: _Placement,
+    config: CostConfig,
+    amounts: Mapping[Key, _NodeAmounts],
+    totals: _Totals,
+    consumers: Mapping[str, tuple[str, ...]],
+) -> _Sharing:
+    sharing = _Sharing()
+    for bundle, cost in totals.bundle_cost.items():
+        node = placement.manifest.nodes.get(bundle)
+        producer = placement.producer(bundle)
         takers = consumers.get(bundle, ()) if node is not None and node.is_public else ()
         takers = tuple(t for t in takers if t != producer)
         if config.shared_rule == "equal" and takers and cost > 0:
-            shared_out[producer] += cost
+            sharing.shared_out[producer] += cost
             for team in takers:
-                shared_in[team] += cost / Decimal(len(takers))
-            shared_models.append((bundle, producer, takers, cost))
+                sharing.shared_in[team] += cost / Decimal(len(takers))
+            sharing.models.append((bundle, producer, takers, cost))
         else:
-            for key in members[bundle]:
-                direct[key[1]] += amounts[key].total
+            for key in totals.members[bundle]:
+                sharing.direct[key[1]] += amounts[key].total
+    return sharing
 
-    total = to_cents(compute_exact + storage_exact)
-    halves = allocate(total, {"compute": compute_exact, "storage": storage_exact})
-    compute_total, storage_total = halves.get("compute", ZERO), halves.get("storage", ZERO)
 
-    teams = sorted(set(node_team.values()) | set(direct) | set(shared_in) | set(shared_out))
-    direct_sum = sum(direct.values(), ZERO)
-    shared_sum = sum(shared_in.values(), ZERO)
-    parts = allocate(total, {"direct": direct_sum, "shared": shared_sum})
-    direct_alloc = allocate(parts.get("direct", ZERO), {t: direct[t] for t in teams})
-    shared_alloc = allocate(parts.get("shared", ZERO), {t: shared_in[t] for t in teams})
-    out_alloc = allocate(parts.get("shared", ZERO), {t: shared_out[t] for t in teams})
-    compute_alloc = allocate(compute_total, {t: team_compute[t] for t in teams})
-    storage_alloc = allocate(storage_total, {t: team_storage[t] for t in teams})
+def _team_costs(
+    config: CostConfig,
+    teams: Sequence[str],
+    total: Decimal,
+    halves: Mapping[str, Decimal],
+    parts: Mapping[str, Decimal],
+    totals: _Totals,
+    sharing: _Sharing,
+) -> list[TeamCost]:
+    """Step 4 for teams: each column allocated from the rounded total."""
+    direct_alloc = allocate(parts.get("direct", ZERO), {t: sharing.direct[t] for t in teams})
+    shared_alloc = allocate(parts.get("shared", ZERO), {t: sharing.shared_in[t] for t in teams})
+    out_alloc = allocate(parts.get("shared", ZERO), {t: sharing.shared_out[t] for t in teams})
+    compute_alloc = allocate(halves.get("compute", ZERO), {t: totals.compute[t] for t in teams})
+    storage_alloc = allocate(halves.get("storage", ZERO), {t: totals.storage[t] for t in teams})
     team_costs = []
     for team in teams:
         team_total = direct_alloc[team] + shared_alloc[team]
@@ -343,36 +381,45 @@ def run(
             shared_out=out_alloc[team],
             total=team_total,
             share=float(team_total / total) if total else 0.0,
-            compute_seconds=team_seconds[team],
-            storage_bytes=team_bytes[team],
-            files=team_files[team],
-        ))
+            compute_seconds=totals.seconds[team],
+            storage_bytes=totals.bytes[team],
+            files=totals.files[team],
+        ))  # fmt: skip
     team_costs.sort(key=lambda t: (-t.total, t.team))
+    return team_costs
 
-    # breakdowns, by the bundle's (model's) attributes
-    def breakdown(name: str) -> tuple[tuple[str, Decimal], ...]:
-        weights: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for bundle, cost in bundle_cost.items():
-            node = manifest.nodes.get(bundle)
-            value = getattr(node, name) if node is not None else None
-            weights[str(value) if value else "(none)"] += cost
-        allocated = allocate(total, weights)
-        return tuple(sorted(allocated.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    by_domain = breakdown("domain")
-    by_layer = breakdown("layer")
-    model_weights = {b: c for b, c in bundle_cost.items()}
-    model_alloc = allocate(total, model_weights) if model_weights else {}
+def _breakdown(
+    manifest: Manifest, bundle_cost: Mapping[str, Decimal], total: Decimal, attribute: str
+) -> tuple[tuple[str, Decimal], ...]:
+    """Step 4 by a bundle's (model's) attribute: ``domain`` or ``layer``."""
+    weights: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for bundle, cost in bundle_cost.items():
+        node = manifest.nodes.get(bundle)
+        value = getattr(node, attribute) if node is not None else None
+        weights[str(value) if value else "(none)"] += cost
+    allocated = allocate(total, weights)
+    return tuple(sorted(allocated.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _model_costs(
+    placement: _Placement,
+    amounts: Mapping[Key, _NodeAmounts],
+    totals: _Totals,
+    total: Decimal,
+) -> list[ModelCost]:
+    """Step 4 per model (bundle)."""
+    model_alloc = allocate(total, dict(totals.bundle_cost)) if totals.bundle_cost else {}
     models = []
     for bundle, amount in model_alloc.items():
-        node = manifest.nodes.get(bundle)
-        parts_of = members[bundle]
-        rows = next((amounts[k].rows for k in parts_of if k in tables), None)
+        node = placement.manifest.nodes.get(bundle)
+        parts_of = totals.members[bundle]
+        rows = next((amounts[k].rows for k in parts_of if amounts[k].stored), None)
         models.append(ModelCost(
             unique_id=bundle,
-            label=owner.label(bundle),
+            label=placement.owner.label(bundle),
             resource_type=node.resource_type if node else "unknown",
-            team=node_team.get(bundle) or (node.team if node else None) or unowned,
+            team=placement.producer(bundle),
             domain=node.domain if node else None,
             layer=node.layer if node else None,
             public=bool(node and node.is_public),
@@ -381,15 +428,58 @@ def run(
             files=sum(amounts[m].files for m in parts_of),
             rows=rows,
             amount=amount,
-        ))
+        ))  # fmt: skip
     models.sort(key=lambda m: (-m.amount, m.unique_id))
-    shared_alloc_models = allocate(
-        parts.get("shared", ZERO), {b: c for b, _, _, c in shared_models}
-    ) if shared_models else {}
-    shared = tuple(
-        SharedModel(b, owner.label(b), p, takers, shared_alloc_models[b])
-        for b, p, takers, _ in sorted(shared_models, key=lambda s: (-s[3], s[0]))
+    return models
+
+
+def _shared_models(
+    owner: Ownership, sharing: _Sharing, shared_total: Decimal
+) -> tuple[SharedModel, ...]:
+    """Step 4 for the shared public models."""
+    if not sharing.models:
+        return ()
+    allocated = allocate(shared_total, {b: c for b, _, _, c in sharing.models})
+    return tuple(
+        SharedModel(b, owner.label(b), p, takers, allocated[b])
+        for b, p, takers, _ in sorted(sharing.models, key=lambda s: (-s[3], s[0]))
     )
+
+
+def run(
+    manifest: Manifest,
+    config: CostConfig,
+    usage: Sequence[UsageRun],
+    storage: Mapping[str, TableStorage],
+    *,
+    compute_source: str = "target",
+    ownership: Ownership | None = None,
+) -> CostReport:
+    """The chargeback statement for ``usage`` (runs) and ``storage`` (tables), in the four
+    steps of the module docstring."""
+    owner = ownership or Ownership(manifest)
+    recorded_teams: dict[str, str | None] = {}
+    for run_ in usage:
+        recorded_teams.update(run_.teams)
+    placement = _Placement(manifest, owner, config.unowned_team or UNASSIGNED, recorded_teams)
+    # 1-2: compute and storage, exact
+    amounts = _amounts(placement, config, usage, storage)
+    totals = _Totals.of(amounts)
+    # 3: sharing
+    consumers = _consumers(manifest, owner)
+    sharing = _share(placement, config, amounts, totals, consumers)
+    # 4: rounding and allocation
+    total = to_cents(totals.compute_exact + totals.storage_exact)
+    halves = allocate(total, {"compute": totals.compute_exact, "storage": totals.storage_exact})
+    shared_sum = sum(sharing.shared_in.values(), ZERO)
+    parts = allocate(total, {"direct": sum(sharing.direct.values(), ZERO), "shared": shared_sum})
+    teams = sorted(
+        set(placement.team.values())
+        | set(sharing.direct)
+        | set(sharing.shared_in)
+        | set(sharing.shared_out)
+    )
+    team_costs = _team_costs(config, teams, total, halves, parts, totals, sharing)
     flags = red_flags(manifest, owner, config, team_costs, usage, consumers)
     return CostReport(
         currency=config.currency,
@@ -397,13 +487,13 @@ def run(
         compute_source=compute_source,
         runs=len(usage),
         total=total,
-        compute_total=compute_total,
-        storage_total=storage_total,
+        compute_total=halves.get("compute", ZERO),
+        storage_total=halves.get("storage", ZERO),
         teams=tuple(team_costs),
-        by_domain=by_domain,
-        by_layer=by_layer,
-        models=tuple(models),
-        shared=shared,
+        by_domain=_breakdown(manifest, totals.bundle_cost, total, "domain"),
+        by_layer=_breakdown(manifest, totals.bundle_cost, total, "layer"),
+        models=tuple(_model_costs(placement, amounts, totals, total)),
+        shared=_shared_models(owner, sharing, parts.get("shared", ZERO)),
         red_flags=tuple(flags),
         shared_rule=config.shared_rule,
         rates={
