@@ -1,12 +1,14 @@
 """A parse cache for large artifacts, like dbt's own ``partial_parse.msgpack``.
 
-Parsing a 60 MB ``manifest.json`` with the standard ``json`` module takes seconds; the handful
-of fields the tools keep takes a tenth of that. After a successful parse, the slim form is
-written (as JSON, never pickle) to ``<target>/.platform_tools_cache/<file>.<key>.json``,
-where the key covers the file's size, modification time and CRC-32 of its bytes, the cache
-format and the package version. Any change to the artifact is a cache miss; a missing,
-unreadable or malformed cache entry is ignored. ``dbt clean`` removes the cache with the rest
-of ``target/``; ``PLATFORM_TOOLS_NO_CACHE=1`` turns it off.
+Parsing a 60 MB ``manifest.json`` takes a second or more; the handful of fields the tools
+keep takes a fraction of that. After a successful parse, the slim form is written (as JSON,
+never pickle) to ``<target>/.platform_tools_cache/<file>.<key>.json``, where the key covers
+the cache format, the package version and the file's stat: size, inode, modification and
+change times (ns), like git's index. A hit never reads the artifact. A file modified less
+than :data:`SETTLE_NS` ago (a later write within the same file-system timestamp tick could
+keep its stat) is keyed by the CRC-32 of its bytes too. Any change to the artifact is a cache
+miss; a missing, unreadable or malformed cache entry is ignored. ``dbt clean`` removes the
+cache with the rest of ``target/``; ``PLATFORM_TOOLS_NO_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +30,7 @@ CACHE_DIR = ".platform_tools_cache"
 NO_CACHE_ENV = "PLATFORM_TOOLS_NO_CACHE"
 FORMAT = 3  # 3: Exposure.group
 MIN_SIZE = 1_000_000  # smaller files parse faster than the cache is checked
+SETTLE_NS = 2_000_000_000  # a stat this recent might not tell two versions apart
 
 T = TypeVar("T")
 
@@ -35,9 +39,13 @@ def enabled() -> bool:
     return os.environ.get(NO_CACHE_ENV, "").strip().lower() not in ("1", "true", "yes")
 
 
-def _key(path: Path, raw: bytes) -> str:
-    stat = path.stat()
-    text = f"{FORMAT}|{__version__}|{stat.st_size}|{stat.st_mtime_ns}|{zlib.crc32(raw)}"
+def _key(stat: os.stat_result, read: Callable[[], bytes]) -> str:
+    text = (
+        f"{FORMAT}|{__version__}|{stat.st_size}|{stat.st_ino}|{stat.st_mtime_ns}|"
+        f"{stat.st_ctime_ns}"
+    )
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < SETTLE_NS:
+        text += f"|{zlib.crc32(read())}"
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
@@ -47,27 +55,35 @@ def _entry(path: Path, key: str) -> Path:
 
 def cached_parse(
     path: Path,
-    raw: bytes,
-    parse: Callable[[], T],
+    read: Callable[[], bytes],
+    parse: Callable[[bytes], T],
     encode: Callable[[T], Any],
     decode: Callable[[Any], T],
 ) -> T:
-    """``decode`` the cached slim form of ``path`` (whose bytes are ``raw``), or ``parse``
-    it and store ``encode(result)`` for next time."""
-    if not enabled() or len(raw) < MIN_SIZE:
-        return parse()
+    """``decode`` the cached slim form of ``path``, or ``parse`` its bytes (``read()``, which
+    raises the artifact's own errors) and store ``encode(result)`` for next time."""
+    raw: bytes | None = None
+
+    def once() -> bytes:
+        nonlocal raw
+        if raw is None:
+            raw = read()
+        return raw
+
     try:
-        key = _key(path, raw)
+        stat = path.stat()
     except OSError:
-        return parse()
-    entry = _entry(path, key)
+        return parse(once())
+    if not enabled() or stat.st_size < MIN_SIZE:
+        return parse(once())
+    entry = _entry(path, _key(stat, once))
     try:
         with paused_gc():
             return decode(json.loads(entry.read_bytes()))
     except Exception:  # no entry, or an unusable one: parse the artifact
         pass
     with paused_gc():
-        result = parse()
+        result = parse(once())
     # a read-only target directory or a full disk means no cache, and no harm
     with contextlib.suppress(Exception):
         _store(entry, encode(result))

@@ -492,11 +492,10 @@ class Manifest:
 
 def load_manifest(path: Path) -> Manifest:
     """Load and check ``manifest.json`` (v10-v12), through the parse cache for large files."""
-    raw = read_bytes(path, "manifest")
     return cached_parse(
         path,
-        raw,
-        lambda: Manifest.from_dict(parse_artifact(path, raw, "manifest"), path),
+        lambda: read_bytes(path, "manifest"),
+        lambda raw: Manifest.from_dict(parse_artifact(path, raw, "manifest"), path),
         _manifest_to_slim,
         lambda slim: _manifest_from_slim(slim, path),
     )

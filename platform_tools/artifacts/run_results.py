@@ -117,11 +117,10 @@ def check_same_invocation(run_results: RunResults, manifest: Manifest) -> None:
 
 def load_run_results(path: Path, manifest: Manifest | None = None) -> RunResults:
     """Load and check ``run_results.json`` (v4-v6); with ``manifest``, check the invocation id."""
-    raw = read_bytes(path, "run-results")
     run_results = cached_parse(
         path,
-        raw,
-        lambda: RunResults.from_dict(parse_artifact(path, raw, "run-results"), path),
+        lambda: read_bytes(path, "run-results"),
+        lambda raw: RunResults.from_dict(parse_artifact(path, raw, "run-results"), path),
         _to_slim,
         lambda slim: _from_slim(slim, path),
     )

@@ -200,6 +200,30 @@ def test_parse_cache_round_trip_and_invalidation(tmp_path: Path,
     assert load_manifest(path).nodes.keys() == first.nodes.keys()
 
 
+def test_a_settled_artifact_is_found_in_the_cache_by_its_stat_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(artifact_cache, "MIN_SIZE", 0)
+    path = tmp_path / "artifact.json"
+    path.write_text('{"a": 1}')
+    reads: list[int] = []
+
+    def read() -> bytes:
+        reads.append(1)
+        return path.read_bytes()
+
+    def load() -> dict[str, int]:
+        return artifact_cache.cached_parse(path, read, json.loads, dict, dict)
+
+    # just written: keyed by its bytes too (a second write in the same tick keeps the stat)
+    assert load() == {"a": 1} and load() == {"a": 1} and len(reads) == 2
+    monkeypatch.setattr(artifact_cache, "SETTLE_NS", 0)  # now settled
+    reads.clear()
+    assert load() == {"a": 1} and load() == {"a": 1} and len(reads) == 1  # a miss, then a hit
+    path.write_text('{"a": 22}')  # another size, times and bytes: a miss
+    assert load() == {"a": 22}
+
+
 def test_run_results_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(artifact_cache, "MIN_SIZE", 0)
     target = _good(tmp_path)
