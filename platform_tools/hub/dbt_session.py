@@ -78,11 +78,16 @@ class BuildOutcome:
         return f"{text}: {self.error}" if self.error else text
 
 
+def _status(result: Any) -> str:
+    """A node result's status, lower case (dbt's enums or plain strings)."""
+    return str(getattr(result.status, "value", result.status)).lower()
+
+
 def count_statuses(results: Any) -> dict[str, int]:
     """dbt's PASS/WARN/ERROR/SKIP/NO-OP counters of a run's node results."""
     counts: Counter[str] = Counter()
     for result in getattr(results, "results", None) or []:
-        status = str(getattr(result.status, "value", result.status)).lower()
+        status = _status(result)
         counts[STATUS_COUNTERS.get(status, status.upper())] += 1
     return dict(counts)
 
@@ -91,7 +96,7 @@ def failed_nodes(results: Any) -> str | None:
     """``<node>: <message>`` of every node that errored or failed, ``; ``-joined (None: none)."""
     failed = []
     for result in getattr(results, "results", None) or []:
-        status = str(getattr(result.status, "value", result.status)).lower()
+        status = _status(result)
         if status in ("error", "fail"):
             name = getattr(getattr(result, "node", None), "name", "?")
             failed.append(f"{name}: {one_line(str(result.message or status), limit=600)}")

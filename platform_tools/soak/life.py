@@ -81,11 +81,11 @@ def table_digests(lakehouse: Path, manifest_path: Path) -> dict[str, str]:
     return digests
 
 
-def schema_breaks(landing: Path, day: str) -> list[str]:
+def schema_breaks(landing: Path, day: date) -> list[str]:
     """The files of ``day`` the truth says carry a breaking schema change not fixed yet."""
     from platform_tools.landing.truth import TRUTH_DIR, truth_file_name
 
-    path = landing / TRUTH_DIR / truth_file_name(date.fromisoformat(day))
+    path = landing / TRUTH_DIR / truth_file_name(day)
     if not path.is_file():
         return []
     return list(json.loads(path.read_text(encoding="utf-8")).get("schema_breaks", []))
@@ -175,7 +175,7 @@ def _days(
                 hub.settings = replace(hub.settings, select=select)
             build_ok = record is not None and record.success
             error = None if build_ok else (record.error if record else "nothing staged")
-            breaks = schema_breaks(landing, day.isoformat())
+            breaks = schema_breaks(landing, day)
             if breaks:
                 blocked, detail = blocked_as_expected(build_ok, error, breaks)
             else:

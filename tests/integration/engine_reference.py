@@ -44,6 +44,19 @@ class SailReference:
     next_day_snapshots: SnapshotRows
 
 
+def missing_java_or_jars() -> str | None:
+    """Why the JVM engines cannot run here (the one-line message), or None."""
+    from platform_tools.engine.jvm import delta_jars, java_home
+    from platform_tools.errors import PlatformError
+
+    try:
+        java_home()
+        delta_jars()
+    except PlatformError as exc:
+        return exc.message
+    return None
+
+
 def snapshot_current_rows(
     target_dir: Path, warehouse: Path, schema_suffix: str = ""
 ) -> SnapshotRows:

@@ -39,7 +39,13 @@ from tests.helpers import (
     public_tables,
     table_contents,
 )
-from tests.integration.engine_reference import DAYS, NEXT_DAY, SailReference, snapshot_current_rows
+from tests.integration.engine_reference import (
+    DAYS,
+    NEXT_DAY,
+    SailReference,
+    missing_java_or_jars,
+    snapshot_current_rows,
+)
 
 pytestmark = [pytest.mark.engine, pytest.mark.spark]
 
@@ -50,14 +56,9 @@ BUILD_TIMEOUT_S = 2400
 
 
 def _missing_prerequisite() -> str | None:
-    from platform_tools.engine.jvm import delta_jars, java_home
-    from platform_tools.errors import PlatformError
-
-    try:
-        java_home()
-        delta_jars()
-    except PlatformError as exc:
-        return exc.message
+    missing = missing_java_or_jars()
+    if missing is not None:
+        return missing
     try:
         import pyhive  # noqa: F401
     except ImportError:

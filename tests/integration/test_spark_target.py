@@ -28,21 +28,9 @@ from tests.helpers import (
     public_tables,
     table_contents,
 )
-from tests.integration.engine_reference import DAYS, SailReference
+from tests.integration.engine_reference import DAYS, SailReference, missing_java_or_jars
 
 pytestmark = [pytest.mark.engine, pytest.mark.spark]
-
-
-def _java_and_jars() -> str | None:
-    from platform_tools.engine.jvm import delta_jars, java_home
-    from platform_tools.errors import PlatformError
-
-    try:
-        java_home()
-        delta_jars()
-    except PlatformError as exc:
-        return exc.message
-    return None
 
 
 def _project(work: Path, name: str, target: str) -> ProjectRun:
@@ -53,7 +41,7 @@ def _project(work: Path, name: str, target: str) -> ProjectRun:
 
 @pytest.fixture(scope="module")
 def engines(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    missing = _java_and_jars()
+    missing = missing_java_or_jars()
     if missing is not None:
         pytest.skip(missing)
     reference: SailReference = request.getfixturevalue("sail_reference")
