@@ -22,7 +22,13 @@ hub's own figures.
 
     .venv/bin/python benchmarks/bench_metering.py [--meters 3500000] [--runs 3]
         [--readings 500000 3500000] [--threads 4] [--also-without-tests] [--hub]
-        [--compare-wap]
+        [--compare-wap] [--engines sail cluster]
+
+--engines cluster runs the plain daily build (no hub, WAP on) on the local Spark cluster
+(`platform-tools engine up --engine spark-cluster`, the `cluster` target), started from a copy
+of its own day-1 lakehouse for every run; its peak memory is the sum of the VmHWM of every
+cluster process (master, workers, executors, Thrift Server), an upper bound of their
+simultaneous peak.
 """
 
 from __future__ import annotations
@@ -74,6 +80,90 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def tree_hwm_mb(roots: list[int]) -> float:
+    """Summed peak resident memory (VmHWM) of ``roots`` and all their descendants."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(proc.name))
+    total, seen, stack = 0.0, set(), list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            peak = peak_rss_mb(pid)
+        except OSError:
+            continue
+        total += 0.0 if peak != peak else peak  # NaN: no VmHWM (a kernel thread)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+class SailEngine:
+    """The embedded engine of the `local` target, one per lakehouse."""
+
+    name = "Sail"
+
+    def __init__(self, lakehouse: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.env = {**env, **engine_env(lakehouse, self.port)}
+        self.cfg = EngineConfig(lakehouse=lakehouse, port=self.port, session_id=DEFAULT_SESSION_ID)
+        self.pid: int | None = None
+
+    def up(self) -> None:
+        self.pid = server.up(self.cfg).pid
+
+    def down(self) -> None:
+        server.down(self.cfg)
+
+    def peak_mb(self) -> float:
+        assert self.pid is not None
+        return peak_rss_mb(self.pid)
+
+
+class ClusterEngine:
+    """The local Spark standalone cluster of the `cluster` target (master, two workers, their
+    executors and the Thrift Server): `platform-tools engine up --engine spark-cluster`."""
+
+    name = "Spark cluster"
+
+    def __init__(self, lakehouse: Path, env: dict[str, str]) -> None:
+        self.env = {**env, **engine_env(lakehouse, free_port()), "GRIDUNION_TARGET": "cluster"}
+        self.pids: list[int] = []
+
+    def _tool(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "platform-tools"), "engine", *args, "--engine",
+                               "spark-cluster"], env=self.env, capture_output=True, text=True,
+                              check=False)  # fmt: skip
+
+    def up(self) -> None:
+        started = self._tool("up")
+        if started.returncode != 0:
+            raise SystemExit(f"spark-cluster did not start: {started.stdout}{started.stderr}")
+        state = json.loads(self._tool("status", "--json").stdout)
+        port = str(state["thrift_port"])
+        self.env.update(SPARK_CLUSTER_HOST="127.0.0.1", SPARK_CLUSTER_PORT=port)
+        self.pids = [int(p["pid"]) for p in state["processes"] if p["alive"]]
+
+    def down(self) -> None:
+        self._tool("down")
+
+    def peak_mb(self) -> float:
+        return tree_hwm_mb(self.pids)
+
+
+ENGINES: dict[str, type[SailEngine] | type[ClusterEngine]] = {
+    "sail": SailEngine,
+    "cluster": ClusterEngine,
+}
 
 
 Variant = tuple[int, bool, bool, bool]  # (threads, with data tests, through the hub, WAP on)
@@ -153,13 +243,12 @@ def hub_day(
 
 
 def bench_scale(
-    root: Path, meters: int, readings: int, runs: int, variants: list[Variant]
+    root: Path, meters: int, readings: int, runs: int, variants: list[Variant], kind: str
 ) -> dict[Variant, dict[str, Any]]:
-    work = root / f"scale_{readings}"
+    work = root / f"scale_{readings}_{kind}"
     lakehouse = work / "lakehouse"
-    port = free_port()
-    env = engine_env(lakehouse, port)
-    cfg = EngineConfig(lakehouse=lakehouse, port=port, session_id=DEFAULT_SESSION_ID)
+    engine = ENGINES[kind](lakehouse, dict(os.environ))
+    env = engine.env
     pt = str(BIN / "platform-tools")
     full = work / "landing_full"
     generate = timed(
@@ -206,8 +295,9 @@ def bench_scale(
     for wap in sorted({v[3] for v in variants}, reverse=True):
         if baselines:  # the same day-1 landing, built again without write-audit-publish
             shutil.rmtree(lakehouse / "warehouse")
-        setup_build = timed(dbt, {**env, "GRIDUNION_WAP": "1" if wap else "0"})
-        server.down(cfg)
+        engine.up()
+        setup_build = timed(dbt, {**engine.env, "GRIDUNION_WAP": "1" if wap else "0"})
+        engine.down()
         baselines[wap] = work / f"day1_{'wap' if wap else 'nowap'}"
         shutil.copytree(lakehouse, baselines[wap], ignore=shutil.ignore_patterns("_engine"))
     measured: dict[Variant, dict[str, list[float]]] = {
@@ -218,10 +308,10 @@ def bench_scale(
     for _ in range(runs):
         for variant in variants:
             threads, with_tests, through_hub, wap = variant
-            run_env = {**env, "GRIDUNION_WAP": "1" if wap else "0"}
             shutil.rmtree(lakehouse)
             shutil.copytree(baselines[wap], lakehouse)
-            status = server.up(cfg)
+            engine.up()
+            run_env = {**engine.env, "GRIDUNION_WAP": "1" if wap else "0"}
             m = measured[variant]
             steal_before, total_before = cpu_jiffies()
             if through_hub:
@@ -239,9 +329,8 @@ def bench_scale(
             results = json.loads((work / "target" / "run_results.json").read_text())
             m["dag"].append(float(results["elapsed_time"]))
             m["wap"].append(wap_hook_seconds(results))
-            assert status.pid is not None
-            m["peak"].append(peak_rss_mb(status.pid))
-            server.down(cfg)
+            m["peak"].append(engine.peak_mb())
+            engine.down()
     shutil.rmtree(work, ignore_errors=True)
     return {
         variant: {
@@ -279,6 +368,11 @@ def main() -> None:
     parser.add_argument("--also-without-tests", action="store_true")
     parser.add_argument("--hub", action="store_true", help="also measure through the hub")
     parser.add_argument("--compare-wap", action="store_true", help="also without WAP")
+    parser.add_argument(
+        "--engines", nargs="+", choices=sorted(ENGINES), default=["sail"],
+        help="sail (default; every variant) and/or cluster: the local Spark cluster "
+        "(`cluster` target; the plain daily build per thread count, one cluster start per run)",
+    )  # fmt: skip
     args = parser.parse_args()
     variants: list[Variant] = [(t, True, False, True) for t in args.threads]
     if args.also_without_tests:
@@ -288,7 +382,14 @@ def main() -> None:
     if args.compare_wap:
         variants += [(t, True, False, False) for t in args.threads]
     root = Path(tempfile.mkdtemp(prefix="bench-metering-"))
-    by_scale = {r: bench_scale(root, args.meters, r, args.runs, variants) for r in args.readings}
+    plain = [v for v in variants if v[1] and not v[2] and v[3]]
+    by_scale = {
+        (r, kind): bench_scale(
+            root, args.meters, r, args.runs, variants if kind == "sail" else plain, kind
+        )
+        for r in args.readings
+        for kind in args.engines
+    }
     shutil.rmtree(root, ignore_errors=True)
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -296,21 +397,23 @@ def main() -> None:
         f"--meters {args.meters} --readings {' '.join(map(str, args.readings))} "
         f"--runs {args.runs} --threads {' '.join(map(str, args.threads))}"
         f"{' --also-without-tests' if args.also_without_tests else ''}"
-        f"{' --hub' if args.hub else ''}{' --compare-wap' if args.compare_wap else ''}`"
+        f"{' --hub' if args.hub else ''}{' --compare-wap' if args.compare_wap else ''}"
+        f" --engines {' '.join(args.engines)}`"
         f"; day-2 figures are medians of {args.runs} runs from the same day-1 state.\n"
     )
     print(
-        "| readings/day | meters | variant | generate 2 days | rows landed | rows/s | "
+        "| readings/day | meters | engine | variant | generate 2 days | rows landed | rows/s | "
         "day-1 set-up (stage + build) | day-2 stage | day-2 build bronze→gold (dbt run phase) | "
         "day-2 stage + build | hub: landed → built | WAP hooks | engine peak RSS | "
         "CPU stolen by the host |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for readings, variant, r in (
-        (readings, v, r) for readings, rs in by_scale.items() for v, r in rs.items()
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (readings, kind), variant, r in (
+        (key, v, r) for key, rs in by_scale.items() for v, r in rs.items()
     ):
         print(
-            f"| {readings:,} | {args.meters:,} | {variant_label(variant)} | "
+            f"| {readings:,} | {args.meters:,} | {ENGINES[kind].name} | "
+            f"{variant_label(variant)} | "
             f"{r['generate_s']:.1f} s | "
             f"{int(r['rows']):,} | "
             f"{r['rows'] / r['generate_s']:,.0f} | {r['setup_stage_s']:.1f} s + "
@@ -320,14 +423,23 @@ def main() -> None:
             f"{r['peak_mb']:,.0f} MB | "
             f"{r['steal_pct']:.0f} % |"
         )
-    results = {readings: rs[variants[0]] for readings, rs in by_scale.items()}
-    if len(results) == 2:
-        small, large = (results[k] for k in sorted(results))
-        print(
-            f"\nbuild-time ratio ({max(results):,} / {min(results):,} readings): "
-            f"{large['build_s'] / small['build_s']:.2f} (dbt run phase only: "
-            f"{large['dag_s'] / small['dag_s']:.2f})"
-        )
+    for kind in args.engines:
+        results = {r: rs[variants[0]] for (r, k), rs in by_scale.items() if k == kind}
+        if len(results) == 2:
+            small, large = (results[k] for k in sorted(results))
+            print(
+                f"\n{ENGINES[kind].name}: build-time ratio ({max(results):,} / "
+                f"{min(results):,} readings): {large['build_s'] / small['build_s']:.2f} (dbt "
+                f"run phase only: {large['dag_s'] / small['dag_s']:.2f})"
+            )
+    if len(args.engines) == 2:
+        for readings in args.readings:
+            sail, cluster = (by_scale[(readings, k)][variants[0]] for k in ("sail", "cluster"))
+            print(
+                f"\n{readings:,} readings: Spark cluster / Sail day-2 build "
+                f"{cluster['build_s'] / sail['build_s']:.2f}x, engine peak memory "
+                f"{cluster['peak_mb'] / sail['peak_mb']:.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -135,6 +135,12 @@ def forget_stopped_engines() -> list[str]:
     return stopped
 
 
+def embedded_warehouses() -> list[Path]:
+    """The warehouses of the embedded engines this process started or checked."""
+    with _lock:
+        return sorted({cfg.warehouse for url, cfg in _checked.items() if url != DELTA_FLAG})
+
+
 def lost_engine() -> Any | None:
     """The config of a local engine this process started or checked that no longer runs."""
     from platform_tools.engine import server

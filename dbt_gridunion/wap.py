@@ -167,11 +167,12 @@ def candidate_is_ahead(relation: Any, location: str) -> bool:
     identifier = str(relation.identifier)
     if not identifier.endswith(wap.CANDIDATE_SUFFIX):
         return False
-    current = wap.delta_version(Path(location))
+    current = wap.data_version(Path(location))  # a compaction since publishing adds no rows
     if current is None:
         return False
     public = identifier[: -len(wap.CANDIDATE_SUFFIX)]
-    return published_version(str(relation.schema), public) != current
+    published = published_version(str(relation.schema), public)
+    return published is None or published < current
 
 
 def plan(results: Any, graph: Any) -> list[dict[str, Any]]:

@@ -5,14 +5,20 @@ dbt runs every command through a task's ``run()``; this wraps it for the tasks t
 ``run-operation``, ``clone`` and what ``retry`` re-runs). ``ls``, ``parse``, ``compile``,
 ``show``, ``docs generate``, ``source freshness`` and ``debug`` never wait. Per invocation,
 not per process, so a long-running hub holds the lock only while it builds.
+
+Before it releases the lock, a writing command on the embedded engine compacts and
+checkpoints the Delta tables that are due (:func:`maintain_tables`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
+
+UPKEEP_VARIABLE = "GRIDUNION_TABLE_UPKEEP"
 
 
 def _is_writer(task: Any) -> bool:
@@ -41,6 +47,27 @@ def _notify(message: str) -> None:
     sys.stderr.flush()
 
 
+def maintain_tables() -> None:
+    """Compact and checkpoint the due Delta tables of the embedded engine's warehouse
+    (:mod:`platform_tools.engine.maintenance`; Spark's Delta Lake does its own), still
+    holding the writer lock. ``GRIDUNION_TABLE_UPKEEP=0`` turns it off."""
+    if os.environ.get(UPKEEP_VARIABLE, "1").strip().lower() in {"0", "off", "false"}:
+        return
+    from dbt_gridunion.engine_hook import embedded_warehouses
+    from platform_tools.engine.maintenance import upkeep
+
+    for warehouse in embedded_warehouses():
+        started = time.monotonic()
+        done = upkeep(warehouse)
+        for failed in (result for result in done if result.error):
+            _notify(f"table upkeep: {failed.line()}")
+        if done:
+            _notify(
+                f"table upkeep: {len(done)} Delta table(s) of {warehouse} compacted and "
+                f"checkpointed in {time.monotonic() - started:.1f} s"
+            )
+
+
 def _wrap(cls: Any) -> None:
     original = cls.run
     if getattr(original, "_gridunion_writer", False):
@@ -62,7 +89,9 @@ def _wrap(cls: Any) -> None:
         except PlatformError as exc:
             raise DbtRuntimeError(exc.message) from None
         try:
-            return original(self)
+            result = original(self)
+            maintain_tables()
+            return result
         finally:
             release(Path(lakehouse))
 

@@ -15,6 +15,7 @@ readers of the public name get.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,6 +70,34 @@ def delta_version(table_path: Path) -> int | None:
         return None
     versions = [int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit()]
     return max(versions) if versions else None
+
+
+COMPACTION_OPERATION = "OPTIMIZE"
+
+
+def data_version(table_path: Path) -> int | None:
+    """The newest version of the table that changed its data: :func:`delta_version`, skipping
+    back over compactions (commits whose ``commitInfo.operation`` is ``OPTIMIZE``: the same
+    rows in fewer files, see :mod:`platform_tools.engine.maintenance`). ``None``: no table."""
+    newest = delta_version(table_path)
+    version = newest
+    while version is not None and version > 0:
+        try:
+            with (table_path / "_delta_log" / f"{version:020d}.json").open("rb") as commit:
+                operation = next(
+                    (
+                        info.get("operation")
+                        for info in (json.loads(line).get("commitInfo") for line in commit)
+                        if isinstance(info, dict)
+                    ),
+                    None,
+                )
+        except (OSError, ValueError):
+            return version
+        if operation != COMPACTION_OPERATION:
+            return version
+        version -= 1
+    return version
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from functools import partial
 from typing import Any
 
 from platform_tools.engine import server
@@ -37,6 +39,21 @@ def register(subparsers: Any) -> None:
     status = actions.add_parser("status", help="say whether the engine runs, and where")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
     status.set_defaults(handler=_status)
+    maintain = actions.add_parser(
+        "maintain",
+        help="compact and checkpoint the embedded engine's Delta tables (dbt does it after "
+        "every writing command)",
+        description=(
+            "Compact the small data files of the Delta tables in <lakehouse>/warehouse and "
+            "write a checkpoint, for every table with 10 commits or 32 added files since its "
+            "last checkpoint (every table with --all). Holds the writer lock (waits like a "
+            "build, GRIDUNION_LOCK_TIMEOUT). Sail writes neither; Spark's Delta Lake "
+            "checkpoints on its own. Nothing is deleted (no VACUUM). Exit 0 when every table "
+            "was maintained, 1 when one could not be (it is left unchanged)."
+        ),
+    )
+    maintain.add_argument("--all", action="store_true", help="every table, due or not")
+    maintain.set_defaults(handler=_maintain, engine="sail")
     for action in (up, down, status):
         action.add_argument(
             "--engine", choices=ENGINES, default="sail",
@@ -95,3 +112,18 @@ def _cluster_up() -> ExitCode:
     cluster = spark_cluster.up(_cluster_settings())
     print(f"{cluster.describe()}\n({time.monotonic() - started:.1f} s)")
     return ExitCode.OK
+
+
+def _maintain(args: argparse.Namespace) -> ExitCode:
+    from platform_tools.engine.maintenance import upkeep
+    from platform_tools.writer_lock import writer_lock
+
+    cfg = EngineConfig.from_env()
+    started = time.monotonic()
+    notify = partial(print, file=sys.stderr)
+    with writer_lock(cfg.lakehouse, "platform-tools engine maintain", notify=notify):
+        done = upkeep(cfg.warehouse, force=args.all, on_table=lambda r: print(r.line()))
+    failed = sum(1 for result in done if result.error)
+    print(f"{len(done) - failed} of {len(done)} due table(s) of {cfg.warehouse} maintained "
+          f"({time.monotonic() - started:.1f} s)")  # fmt: skip
+    return ExitCode.FINDINGS if failed else ExitCode.OK

@@ -8,7 +8,7 @@ the hub and reconciles metering per region and day, invoice amounts per country 
 quarantined rows per ingest day and reason, corrupt files and duplicate rows; every fifth day
 is built twice and must change nothing. The day of the breaking rename must stop at the
 bronze schema guard naming the file; the next day, with the file re-delivered fixed,
-reconciles every day again.
+reconciles every day again. The builds compact and checkpoint the daily tables as they go.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import json
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
+from platform_tools.engine import maintenance
 from tests.helpers import assert_ok, engine_env, free_port, platform_tools
 
 pytestmark = pytest.mark.engine
@@ -54,6 +56,13 @@ def test_a_ten_day_life_reconciles_every_day(tmp_path: Path) -> None:
     assert list(landing.glob("dutchgrid/readings/*/readings_*_retry.parquet"))
     truth = json.loads((landing / "_truth" / "2024-11-01.json").read_text())  # day 6
     assert all(len(changes["meters_removed"]) == 1 for changes in truth["master_changes"].values())
+    # the hub's builds kept the daily tables compact (table upkeep after each dbt command):
+    # without it slv_readings_checked gains ~40 files and every table a log entry a day
+    warehouse = lakehouse / "warehouse"
+    for table in ("metering_silver/slv_readings_checked", "platform_catalog/publications"):
+        assert maintenance.last_checkpoint(warehouse / table / "_delta_log") is not None, table
+        assert len(DeltaTable(str(warehouse / table)).file_uris()) < maintenance.SMALL_FILES
+    assert not [t for t in maintenance.tables(warehouse) if maintenance.is_due(t)]
 
 
 def test_soak_refuses_a_used_lakehouse(tmp_path: Path) -> None:

@@ -47,6 +47,18 @@
 
 {% set watermark = incremental_watermark('ingested_at') %}
 
+{#- the oldest batch partition that can hold an accepted reading of this batch's intervals:
+    slv_readings_checked accepts an interval only from `max_future_days` before its ingest day
+    (a day of margin for the session time zone), so the partitions before it are never read
+    and a build's work does not grow with the table's age. Lowering `max_future_days` on a
+    lakehouse with data needs a `--full-refresh` of this model. -#}
+{% if is_incremental() %}
+    {% set oldest_batch = distinct_values(
+        'select date_sub(min(to_date(interval_start_at)), ' ~ (var('max_future_days') + 1)
+        ~ ') from ' ~ ref('slv_readings_checked') ~ ' where row_check_reason is null and '
+        ~ newer_than('ingested_at', watermark), 'date') %}
+{% endif %}
+
 {% set deduplication %}
 checked as (
     select * from {{ ref('slv_readings_checked') }}
@@ -70,6 +82,7 @@ accepted_before as (
         on loaded.meter_id = batch_keys.meter_id
             and loaded.interval_start_at = batch_keys.interval_start_at
     where loaded.quarantine_reason is null
+        and {% if oldest_batch %}loaded.ingest_date >= {{ oldest_batch[0] }}{% else %}false{% endif %}
 ),
 {% endif %}
 

@@ -1,0 +1,87 @@
+"""Delta table upkeep (platform_tools/engine/maintenance.py) on real Delta tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+from platform_tools import wap
+from platform_tools.engine import maintenance
+from platform_tools.engine.maintenance import upkeep
+
+
+def _append(path: Path, times: int, partitions: int = 1) -> None:
+    for i in range(times):
+        rows = pa.table({"part": [p for p in range(partitions)], "v": [i] * partitions})
+        write_deltalake(str(path), rows, mode="append", partition_by=["part"])
+
+
+def _rows(path: Path, version: int | None = None) -> list[tuple[int, int]]:
+    table = DeltaTable(str(path), version=version).to_pyarrow_table()
+    return sorted(zip(table["part"].to_pylist(), table["v"].to_pylist(), strict=True))
+
+
+def test_a_table_with_ten_commits_is_compacted_and_checkpointed(tmp_path: Path) -> None:
+    table = tmp_path / "silver" / "slv_daily"
+    _append(table, 10)
+    before = _rows(table)
+    assert maintenance.is_due(table)
+
+    done = upkeep(tmp_path)
+
+    assert [(r.table, r.files_before, r.files_after, r.error) for r in done] == [
+        ("silver/slv_daily", 10, 1, None)
+    ]
+    assert done[0].checkpoint_version == 10  # the compaction is version 10
+    assert maintenance.last_checkpoint(table / "_delta_log") == 10
+    assert _rows(table) == before
+    assert _rows(table, version=9) == before  # older versions still read their own files
+    assert not maintenance.is_due(table)
+    assert upkeep(tmp_path) == []  # nothing due twice
+
+
+def test_many_added_files_make_a_table_due_before_ten_commits(tmp_path: Path) -> None:
+    table = tmp_path / "bronze" / "brz_wide"
+    _append(table, 2, partitions=maintenance.SMALL_FILES // 2)
+    assert len(DeltaTable(str(table)).file_uris()) == maintenance.SMALL_FILES
+    assert maintenance.is_due(table)
+    few = tmp_path / "bronze" / "brz_narrow"
+    _append(few, 2, partitions=2)
+    assert not maintenance.is_due(few)
+
+    done = {r.table: r for r in upkeep(tmp_path)}
+
+    assert set(done) == {"bronze/brz_wide"}
+    assert done["bronze/brz_wide"].files_after == maintenance.SMALL_FILES // 2  # one per partition
+    forced = {r.table for r in upkeep(tmp_path, force=True)}
+    assert forced == {"bronze/brz_wide", "bronze/brz_narrow"}
+
+
+def test_a_broken_table_is_reported_and_the_others_are_maintained(tmp_path: Path) -> None:
+    broken = tmp_path / "gold" / "a_broken"
+    (broken / "_delta_log").mkdir(parents=True)
+    for version in range(maintenance.CHECKPOINT_INTERVAL):
+        (broken / "_delta_log" / f"{version:020d}.json").write_text("not json\n")
+    healthy = tmp_path / "gold" / "b_healthy"
+    _append(healthy, maintenance.CHECKPOINT_INTERVAL)
+
+    done = {r.table: r for r in upkeep(tmp_path)}
+
+    assert done["gold/a_broken"].error
+    assert "not maintained" in done["gold/a_broken"].line()
+    assert done["gold/b_healthy"].error is None
+    assert maintenance.last_checkpoint(healthy / "_delta_log") == maintenance.CHECKPOINT_INTERVAL
+
+
+def test_the_data_version_skips_compactions(tmp_path: Path) -> None:
+    table = tmp_path / "gold" / "fct_a__candidate"
+    _append(table, 3)
+    assert wap.data_version(table) == wap.delta_version(table) == 2
+    upkeep(tmp_path, force=True)
+    assert wap.delta_version(table) == 3
+    assert wap.data_version(table) == 2  # the compaction changed no row
+    _append(table, 1)
+    assert wap.data_version(table) == wap.delta_version(table) == 4
+    assert wap.data_version(tmp_path / "missing") is None
