@@ -135,10 +135,10 @@ def forget_stopped_engines() -> list[str]:
     return stopped
 
 
-def embedded_warehouses() -> list[Path]:
-    """The warehouses of the embedded engines this process started or checked."""
+def embedded_engines() -> list[Any]:
+    """The configs of the embedded engines this process started or checked."""
     with _lock:
-        return sorted({cfg.warehouse for url, cfg in _checked.items() if url != DELTA_FLAG})
+        return [cfg for url, cfg in _checked.items() if url != DELTA_FLAG]
 
 
 def lost_engine() -> Any | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from platform_tools.engine.config import port_from_env
+from platform_tools.engine.config import port_from_env, recycle_limit_from_env
 from platform_tools.errors import UsageError
 from platform_tools.writer_lock import timeout_from_env
 
@@ -37,6 +37,7 @@ def check_environment(environ: Mapping[str, str] = os.environ) -> None:
     threads_from_env(environ)
     port_from_env(environ)
     timeout_from_env(environ)
+    recycle_limit_from_env(environ)
 
 
 def check_environment_for_dbt() -> None:

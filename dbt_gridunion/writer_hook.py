@@ -7,7 +7,8 @@ dbt runs every command through a task's ``run()``; this wraps it for the tasks t
 not per process, so a long-running hub holds the lock only while it builds.
 
 Before it releases the lock, a writing command on the embedded engine compacts and
-checkpoints the Delta tables that are due (:func:`maintain_tables`).
+checkpoints the Delta tables that are due and recycles an engine that holds too much memory
+(:func:`after_writing`).
 """
 
 from __future__ import annotations
@@ -47,25 +48,45 @@ def _notify(message: str) -> None:
     sys.stderr.flush()
 
 
-def maintain_tables() -> None:
-    """Compact and checkpoint the due Delta tables of the embedded engine's warehouse
-    (:mod:`platform_tools.engine.maintenance`; Spark's Delta Lake does its own), still
-    holding the writer lock. ``GRIDUNION_TABLE_UPKEEP=0`` turns it off."""
-    if os.environ.get(UPKEEP_VARIABLE, "1").strip().lower() in {"0", "off", "false"}:
+def after_writing() -> None:
+    """The embedded engine's upkeep after a writing command, still holding the writer lock:
+    compact and checkpoint the due Delta tables of its warehouse (Spark's Delta Lake does its
+    own; ``GRIDUNION_TABLE_UPKEEP=0`` turns it off), then stop the engine when it holds more
+    memory than ``GRIDUNION_ENGINE_RECYCLE_MB`` (the next command starts it afresh)."""
+    from dbt_gridunion.engine_hook import embedded_engines
+    from platform_tools.engine.config import RECYCLE_VARIABLE, recycle_limit_from_env
+    from platform_tools.engine.server import recycle_if_over
+
+    engines = embedded_engines()
+    if os.environ.get(UPKEEP_VARIABLE, "1").strip().lower() not in {"0", "off", "false"}:
+        for warehouse in sorted({cfg.warehouse for cfg in engines}):
+            maintain_tables(warehouse)
+    limit = recycle_limit_from_env()
+    if limit is None:
         return
-    from dbt_gridunion.engine_hook import embedded_warehouses
+    for cfg in engines:
+        held = recycle_if_over(cfg, limit)
+        if held is not None:
+            _notify(
+                f"embedded engine: stopped after this command, holding {held:,.0f} MB "
+                f"(over {RECYCLE_VARIABLE}={limit}); the next command starts it afresh"
+            )
+
+
+def maintain_tables(warehouse: Path) -> None:
+    """Compact and checkpoint the due Delta tables of ``warehouse``
+    (:mod:`platform_tools.engine.maintenance`), one line when any were."""
     from platform_tools.engine.maintenance import upkeep
 
-    for warehouse in embedded_warehouses():
-        started = time.monotonic()
-        done = upkeep(warehouse)
-        for failed in (result for result in done if result.error):
-            _notify(f"table upkeep: {failed.line()}")
-        if done:
-            _notify(
-                f"table upkeep: {len(done)} Delta table(s) of {warehouse} compacted and "
-                f"checkpointed in {time.monotonic() - started:.1f} s"
-            )
+    started = time.monotonic()
+    done = upkeep(warehouse)
+    for failed in (result for result in done if result.error):
+        _notify(f"table upkeep: {failed.line()}")
+    if done:
+        _notify(
+            f"table upkeep: {len(done)} Delta table(s) of {warehouse} compacted and "
+            f"checkpointed in {time.monotonic() - started:.1f} s"
+        )
 
 
 def _wrap(cls: Any) -> None:
@@ -90,7 +111,7 @@ def _wrap(cls: Any) -> None:
             raise DbtRuntimeError(exc.message) from None
         try:
             result = original(self)
-            maintain_tables()
+            after_writing()
             return result
         finally:
             release(Path(lakehouse))

@@ -12,6 +12,10 @@ Environment variables (all optional):
     catalog. Default: :data:`DEFAULT_SESSION_ID` (``profiles.yml`` uses the same default).
 ``GRIDUNION_PROJECT_DIR``
     The dbt project directory, when it is not the current directory or one of its parents.
+``GRIDUNION_ENGINE_RECYCLE_MB``
+    After a writing dbt command, an embedded engine holding more resident memory than this
+    is stopped, and the next command starts it afresh (Sail keeps the memory it freed, so a
+    long-lived engine grows by every build). Default 2048; ``0`` never.
 """
 
 from __future__ import annotations
@@ -151,6 +155,23 @@ class EngineConfig:
     def remote_url(self) -> str:
         """The Spark Connect URL every client of the shared session uses."""
         return f"sc://{self.host}:{self.port}/;session_id={self.session_id}"
+
+
+RECYCLE_VARIABLE = "GRIDUNION_ENGINE_RECYCLE_MB"
+DEFAULT_RECYCLE_MB = 2048
+
+
+def recycle_limit_from_env(environ: Mapping[str, str] = os.environ) -> int | None:
+    """``GRIDUNION_ENGINE_RECYCLE_MB`` (default 2048; ``0``: never recycle, ``None``)."""
+    raw = environ.get(RECYCLE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_RECYCLE_MB
+    if not raw.isdigit():
+        raise UsageError(
+            f"{RECYCLE_VARIABLE}={raw!r} is not a whole number of megabytes; unset it "
+            f"(default {DEFAULT_RECYCLE_MB}) or set 0 to never restart the engine"
+        )
+    return int(raw) or None
 
 
 def port_from_env(environ: Mapping[str, str] = os.environ) -> int:

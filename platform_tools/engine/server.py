@@ -121,6 +121,30 @@ def status(cfg: EngineConfig) -> EngineStatus:
     )
 
 
+def resident_mb(pid: int) -> float | None:
+    """The resident memory (VmRSS) of a process in MB; ``None`` when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def recycle_if_over(cfg: EngineConfig, limit_mb: float) -> float | None:
+    """Stop the engine when its resident memory exceeds ``limit_mb``; the memory it had (MB)
+    when it was stopped, else ``None``. Sail keeps memory it freed (lakehq/sail#1916), so a
+    long-lived engine grows by every build; a stopped engine is started afresh by the next
+    client, which rebuilds the catalog from the lakehouse."""
+    pid = _running_pid(cfg)
+    held = resident_mb(pid) if pid is not None else None
+    if held is None or held <= limit_mb:
+        return None
+    down(cfg)
+    return held
+
+
 def prepare_lakehouse(cfg: EngineConfig) -> None:
     """Create the lakehouse directories, or fail with one line if they cannot be written."""
     try:

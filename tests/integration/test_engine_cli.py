@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -93,3 +94,36 @@ def test_dbt_reports_engine_start_failure_in_one_line(tmp_path: Path) -> None:
         )
     assert result.returncode != 0
     assert f"embedded engine: port {port} on 127.0.0.1 is already in use" in result.stdout
+
+
+def test_a_writing_command_restarts_an_engine_over_its_memory_limit(tmp_path: Path) -> None:
+    """Sail keeps memory it freed; after a writing command the plugin stops an engine that
+    holds more than GRIDUNION_ENGINE_RECYCLE_MB, and the next command starts it afresh with
+    the catalog rebuilt from the lakehouse."""
+    from tests.helpers import copy_fixture_project, dbt
+
+    project = copy_fixture_project(tmp_path / "project")
+    env = engine_env(tmp_path / "lakehouse", free_port(), project)
+    try:
+        kept = dbt(project, env, "seed")  # default limit (2048 MB): the engine stays up
+        assert_ok(kept)
+        assert "embedded engine: stopped" not in kept.stderr
+        assert platform_tools(env, "engine", "status").returncode == 0
+        small = {**env, "GRIDUNION_ENGINE_RECYCLE_MB": "1"}
+        recycled = dbt(project, small, "seed")
+        assert_ok(recycled)
+        assert re.search(
+            r"embedded engine: stopped after this command, holding [\d,]+ MB "
+            r"\(over GRIDUNION_ENGINE_RECYCLE_MB=1\); the next command starts it afresh",
+            recycled.stderr,
+        ), recycled.stderr
+        assert platform_tools(env, "engine", "status").returncode == 1
+        count = "select count(*) as n from {{ ref('tariffs') }}"
+        shown = dbt(project, env, "show", "--inline", count, "--output", "json")
+        assert_ok(shown)
+        assert '"n": ' in shown.stdout and '"n": 0' not in shown.stdout, shown.stdout
+        never = dbt(project, {**env, "GRIDUNION_ENGINE_RECYCLE_MB": "lots"}, "seed")
+        assert never.returncode != 0
+        assert "GRIDUNION_ENGINE_RECYCLE_MB='lots' is not a whole number" in never.stdout
+    finally:
+        platform_tools(env, "engine", "down")

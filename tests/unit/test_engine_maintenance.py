@@ -1,15 +1,25 @@
-"""Delta table upkeep (platform_tools/engine/maintenance.py) on real Delta tables."""
+"""Delta table upkeep (platform_tools/engine/maintenance.py) on real Delta tables, and the
+engine's memory limit (GRIDUNION_ENGINE_RECYCLE_MB)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from platform_tools import wap
-from platform_tools.engine import maintenance
+from platform_tools.engine import maintenance, server
+from platform_tools.engine.config import (
+    DEFAULT_RECYCLE_MB,
+    DEFAULT_SESSION_ID,
+    EngineConfig,
+    recycle_limit_from_env,
+)
 from platform_tools.engine.maintenance import upkeep
+from platform_tools.errors import UsageError
 
 
 def _append(path: Path, times: int, partitions: int = 1) -> None:
@@ -85,3 +95,20 @@ def test_the_data_version_skips_compactions(tmp_path: Path) -> None:
     _append(table, 1)
     assert wap.data_version(table) == wap.delta_version(table) == 4
     assert wap.data_version(tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "1.5", "2GB"])
+def test_a_bad_recycle_limit_names_the_variable(raw: str) -> None:
+    with pytest.raises(UsageError, match="GRIDUNION_ENGINE_RECYCLE_MB"):
+        recycle_limit_from_env({"GRIDUNION_ENGINE_RECYCLE_MB": raw})
+    assert recycle_limit_from_env({}) == DEFAULT_RECYCLE_MB
+    assert recycle_limit_from_env({"GRIDUNION_ENGINE_RECYCLE_MB": " 512 "}) == 512
+    assert recycle_limit_from_env({"GRIDUNION_ENGINE_RECYCLE_MB": "0"}) is None  # never
+
+
+def test_an_engine_that_is_not_running_is_never_recycled(tmp_path: Path) -> None:
+    cfg = EngineConfig(lakehouse=tmp_path, port=1, session_id=DEFAULT_SESSION_ID)
+    assert server.recycle_if_over(cfg, 0) is None
+    here = server.resident_mb(os.getpid())
+    assert here is not None and here > 1
+    assert server.resident_mb(2**22 + 12345) is None  # no such process
