@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from typing import Any  # noqa: E402
 
+from benchmarks.proc_tree import descendants  # noqa: E402
 from tests.helpers import engine_env, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -87,31 +88,14 @@ session_id={{ env_var('GRIDUNION_SESSION_ID') }}"
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(parent, []).append(int(proc.name))
-    return tree
-
-
 def tree_rss_mb(roots: list[int]) -> float:
     """Resident memory of ``roots`` and all their descendants, in MB."""
-    tree, seen, stack, kb = _children(), set(), list(roots), 0
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    kb = 0
+    for pid in descendants(roots):
         try:
             kb += int((Path(f"/proc/{pid}") / "statm").read_text().split()[1]) * PAGE_KB
         except (OSError, IndexError, ValueError):
             continue
-        stack.extend(tree.get(pid, []))
     return kb / 1024
 
 
@@ -352,7 +336,7 @@ def report(
     print("|---|" + "---|" * len(engines))
     sail = results["local"]
 
-    def cells(values: dict[str, float | None], fmt: str, base: float | None) -> str:
+    def cells(values: Mapping[str, float | None], fmt: str, base: float | None) -> str:
         out = []
         for e in engines:
             value = values.get(e)

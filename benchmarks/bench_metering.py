@@ -50,6 +50,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.proc_tree import descendants  # noqa: E402
 from platform_tools.engine import server  # noqa: E402
 from platform_tools.engine.config import DEFAULT_SESSION_ID, EngineConfig  # noqa: E402
 from platform_tools.hub.service import read_batches  # noqa: E402
@@ -84,26 +85,13 @@ def peak_rss_mb(pid: int) -> float:
 
 def tree_hwm_mb(roots: list[int]) -> float:
     """Summed peak resident memory (VmHWM) of ``roots`` and all their descendants."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(proc.name))
-    total, seen, stack = 0.0, set(), list(roots)
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    total = 0.0
+    for pid in descendants(roots):
         try:
             peak = peak_rss_mb(pid)
         except OSError:
             continue
         total += 0.0 if peak != peak else peak  # NaN: no VmHWM (a kernel thread)
-        stack.extend(children.get(pid, []))
     return total
 
 
