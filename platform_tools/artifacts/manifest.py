@@ -88,7 +88,7 @@ class Column:
         constraints = tuple(
             str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
         )
-        return cls(
+        return _new_column(
             name=str(raw.get("name") or name),
             description=str(raw.get("description") or ""),
             data_type=as_str(raw.get("data_type")),
@@ -167,7 +167,7 @@ class Node:
         upstream = meta.get("upstream_domains")
         raw_constraints = get("constraints")
         unique_id = raw["unique_id"]
-        return cls(
+        return _new_node(  # Node(...) without the frozen __init__'s cost, see _slot_filler
             unique_id=str(unique_id),
             name=str(get("name") or unique_id),
             resource_type=resource_type,
@@ -532,12 +532,13 @@ T = TypeVar("T")
 
 
 def _slot_filler(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
-    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, minus the
-    frozen ``__init__``'s ``object.__setattr__`` per field: the values go straight into the
-    slots (a third of the time of decoding the cached manifest went into ``Node.__init__``)."""
+    """``cls(*values)`` (or ``cls(**values)``, every field given) for a frozen, slotted
+    dataclass without ``__post_init__``, minus the frozen ``__init__``'s
+    ``object.__setattr__`` per field: the values go straight into the slots (a third of the
+    time of decoding the cached manifest went into ``Node.__init__``)."""
     setters = {f"_set_{i}": getattr(cls, name).__set__ for i, name in enumerate(names)}
-    values = ", ".join(f"v{i}" for i in range(len(names)))
-    body = "\n".join(f"    _set_{i}(obj, v{i})" for i in range(len(names)))
+    values = ", ".join(names)  # the field names: fill(*row) or fill(name=value, ...)
+    body = "\n".join(f"    _set_{i}(obj, {name})" for i, name in enumerate(names))
     source = f"def fill({values}):\n    obj = _new(_cls)\n{body}\n    return obj\n"
     scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
     exec(source, scope)  # noqa: S102 - generated from the dataclass's own field names
