@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, TEST_TYPES, Manifest
@@ -387,10 +387,14 @@ def basis(
     for record in window:
         uids = record.columns["unique_id"]
         statuses = record.columns["status"]
-        # runs of one project share one node list object: count its nodes once
-        runs_per_layout.setdefault(id(uids), [uids, 0])[1] += 1
-        # only tests end with status "pass"; compress/map keep the loop in C
-        test_passes.update(compress(uids, map(operator.eq, statuses, repeat("pass"))))
+        # runs of one project share one node list object: count its nodes once, and its
+        # passes (only tests end with status "pass") position by position, in C
+        layout = runs_per_layout.get(id(uids))
+        if layout is None:
+            layout = runs_per_layout[id(uids)] = [uids, 0, [0] * len(uids)]
+        layout[1] += 1
+        layout[2] = list(map(operator.add, layout[2],
+                             map(operator.eq, statuses, repeat("pass"))))
         positions = next((pos for seen, pos in layouts if seen == uids), None)
         if positions is None:
             positions = [i for i, uid in enumerate(uids) if _kind(uid) == 1]
@@ -401,7 +405,12 @@ def basis(
                 uid = uids[i]
                 durations[uid].append(spent[i] or 0.0)
                 last_ok[uid] = (record, i)
-    for uids, times in runs_per_layout.values():
+    for uids, times, passes in runs_per_layout.values():
+        if len(set(uids)) == len(uids):
+            test_passes.update(dict(zip(uids, passes, strict=True)))
+        else:  # a node listed twice in a run counts twice
+            for uid, passed in zip(uids, passes, strict=True):
+                test_passes[uid] += passed
         if times == 1:
             test_runs.update(uids)
         else:
