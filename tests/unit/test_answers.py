@@ -3,6 +3,7 @@ gives what the command computes, and any change to an input is a miss."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -15,7 +16,14 @@ from platform_tools import cli
 from platform_tools.artifacts import answers, cache, codec
 from platform_tools.cost.chargeback import CostReport, ModelCost
 from platform_tools.deps.model import Severity
-from tests.support.synthetic import SyntheticSpec, generate, write_history, write_target
+from tests.support.builder import write_json
+from tests.support.synthetic import (
+    SyntheticSpec,
+    chain_project,
+    generate,
+    write_history,
+    write_target,
+)
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -251,3 +259,27 @@ def test_codec_round_trip_and_refusals() -> None:
         codec.encode(object())
     with pytest.raises(TypeError):
         codec.decoder(int | str)
+
+
+def test_a_changed_baseline_is_a_miss(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    baseline = chain_project(20)
+    current = json.loads(json.dumps(baseline))
+    del current["nodes"]["model.chain.m00000"]["columns"]["value"]
+    write_json(tmp_path / "target" / "manifest.json", current)
+    write_json(tmp_path / "base" / "manifest.json", baseline)
+    argv = ["deps", "--target-dir", str(tmp_path / "target"), "--baseline",
+            str(tmp_path / "base"), "--format", "json"]
+
+    def answer() -> tuple[int, str]:
+        code = cli.main(argv)
+        return code, capsys.readouterr().out
+
+    broken = answer()
+    assert json.loads(broken[1])["breaking_changes"]
+    write_json(tmp_path / "base" / "manifest.json", current)  # the change is now in both
+    fixed = answer()
+    assert not json.loads(fixed[1])["breaking_changes"]
+    with monkeypatch.context() as patch:
+        patch.setenv(cache.NO_CACHE_ENV, "1")
+        assert answer() == fixed
