@@ -81,8 +81,10 @@ def history_part(history_dir: Path) -> list[Any]:
 
 
 def warehouse_part(warehouse: Path) -> list[Any]:
-    """The tables of ``warehouse`` (``<schema>/<table>``) and their Delta logs' listings:
-    a Delta table changes only by adding files to its ``_delta_log``."""
+    """The tables of ``warehouse`` (``<schema>/<table>``) and their Delta logs: a Delta table
+    changes only by adding files to its ``_delta_log``, and its versioned files (commits,
+    checkpoints, named by their version) are never rewritten, so the listing and the stat
+    of the others (``_last_checkpoint``) tell every version apart."""
     schemas = dir_part(warehouse)
     parts: list[Any] = [schemas]
     for schema in schemas[1] if isinstance(schemas[1], list) else ():
@@ -93,7 +95,8 @@ def warehouse_part(warehouse: Path) -> list[Any]:
             if os.path.isdir(log):
                 entries = dir_part(log)
                 parts.append(entries)
-                parts.extend(file_part(log / n) for n in entries[1] if isinstance(n, str))
+                parts.extend(file_part(log / name) for name in entries[1]
+                             if isinstance(name, str) and not name[:1].isdigit())
     return parts
 
 
