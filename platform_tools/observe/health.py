@@ -399,12 +399,29 @@ def basis(
         if positions is None:
             positions = [i for i, uid in enumerate(uids) if _kind(uid) == 1]
             layouts.append((uids, positions))
-        spent = record.columns["execution_time"]
+    if len(runs_per_layout) == 1 and len(layouts) == 1 and len(set(layouts[0][0])) == len(
+            layouts[0][0]):
+        # one node list, each node once (the common case): node by node over the runs
+        uids, positions = layouts[0]
+        columns = [(r, r.columns["status"], r.columns["execution_time"]) for r in window]
         for i in positions:
-            if statuses[i] in OK_STATUSES:
-                uid = uids[i]
-                durations[uid].append(spent[i] or 0.0)
-                last_ok[uid] = (record, i)
+            values = [spent[i] or 0.0 for _, statuses, spent in columns
+                      if statuses[i] in OK_STATUSES]
+            if values:
+                durations[uids[i]] = values
+                last = next(r for r, statuses, _ in reversed(columns)
+                            if statuses[i] in OK_STATUSES)
+                last_ok[uids[i]] = (last, i)
+    else:
+        for record in window:
+            uids, statuses = record.columns["unique_id"], record.columns["status"]
+            positions = next(pos for seen, pos in layouts if seen == uids)
+            spent = record.columns["execution_time"]
+            for i in positions:
+                if statuses[i] in OK_STATUSES:
+                    uid = uids[i]
+                    durations[uid].append(spent[i] or 0.0)
+                    last_ok[uid] = (record, i)
     for uids, times, passes in runs_per_layout.values():
         if len(set(uids)) == len(uids):
             test_passes.update(dict(zip(uids, passes, strict=True)))
