@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from platform_tools import __version__
 from platform_tools.artifacts._io import paused_gc
@@ -79,23 +80,25 @@ def cached_parse(
     entry = _entry(path, _key(stat, once))
     try:
         with paused_gc():
-            return decode(json.loads(entry.read_bytes()))
+            return decode(orjson.loads(entry.read_bytes()))
     except Exception:  # no entry, or an unusable one: parse the artifact
         pass
     with paused_gc():
         result = parse(once())
     # a read-only target directory or a full disk means no cache, and no harm
     with contextlib.suppress(Exception):
-        _store(entry, encode(result))
+        store_bytes(entry, orjson.dumps(encode(result)))
     return result
 
 
-def _store(entry: Path, slim: Any) -> None:
+def store_bytes(entry: Path, data: bytes) -> None:
+    """Write the cache entry ``entry`` atomically, removing the older entries of its
+    artifact (or command): the name's part before the first dot."""
     entry.parent.mkdir(exist_ok=True)
     prefix = entry.name.split(".", 1)[0]
     for old in entry.parent.glob(f"{prefix}.*.json"):
         if old != entry:
             old.unlink(missing_ok=True)
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(slim, separators=(",", ":")), encoding="utf-8")
+    tmp.write_bytes(data)
     tmp.replace(entry)

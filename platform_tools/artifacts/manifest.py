@@ -21,6 +21,7 @@ node's ``meta`` and ``config.meta``, the latter winning):
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -87,7 +88,7 @@ class Column:
         constraints = tuple(
             str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
         )
-        return cls(
+        return _new_column(
             name=str(raw.get("name") or name),
             description=str(raw.get("description") or ""),
             data_type=as_str(raw.get("data_type")),
@@ -141,53 +142,60 @@ class Node:
 
     @classmethod
     def from_node(cls, raw: Mapping[str, Any]) -> Node:
-        config = as_dict(raw.get("config"))
-        contract = as_dict(raw.get("contract")) or as_dict(config.get("contract"))
+        # a hot loop on large manifests (25,000 nodes): the dict lookups are bound once
+        get = raw.get
+        config = as_dict(get("config"))
+        config_get = config.get
+        contract = as_dict(get("contract")) or as_dict(config_get("contract"))
+        raw_columns = get("columns")
         columns = tuple(
             Column.from_node(name, col)
-            for name, col in as_dict(raw.get("columns")).items()
+            for name, col in raw_columns.items()
             if isinstance(col, dict)
-        )
-        test_metadata = as_dict(raw.get("test_metadata"))
-        resource_type = str(raw.get("resource_type") or "")
-        attached = as_str(raw.get("attached_node"))
-        depends_on = tuple(str(n) for n in as_list(as_dict(raw.get("depends_on")).get("nodes")))
+        ) if isinstance(raw_columns, dict) and raw_columns else ()
+        test_metadata = as_dict(get("test_metadata"))
+        resource_type = str(get("resource_type") or "")
+        attached = as_str(get("attached_node"))
+        depends_on = tuple(map(str, as_list(as_dict(get("depends_on")).get("nodes"))))
         if resource_type == "unit_test" and attached is None and depends_on:
             attached = depends_on[0]
-        enabled = config.get("enabled", True)
-        meta = merged_meta(raw)
-        group = as_str(raw.get("group")) or as_str(config.get("group"))
+        enabled = config_get("enabled", True)
+        meta = dict(as_dict(get("meta")))  # merged_meta(raw): config.meta wins
+        meta.update(as_dict(config_get("meta")))
+        group = as_str(get("group")) or as_str(config_get("group"))
         layer = as_str(meta.get("layer"))
         upstream = meta.get("upstream_domains")
-        return cls(
-            unique_id=str(raw["unique_id"]),
-            name=str(raw.get("name") or raw["unique_id"]),
+        raw_constraints = get("constraints")
+        unique_id = raw["unique_id"]
+        return _new_node(  # Node(...) without the frozen __init__'s cost, see _slot_filler
+            unique_id=str(unique_id),
+            name=str(get("name") or unique_id),
             resource_type=resource_type,
-            package_name=str(raw.get("package_name") or ""),
-            original_file_path=str(raw.get("original_file_path") or raw.get("path") or ""),
-            patch_path=as_str(raw.get("patch_path")),
-            database=as_str(raw.get("database")),
-            schema=as_str(raw.get("schema")),
-            alias=as_str(raw.get("alias")) or as_str(raw.get("name")),
-            relation_name=as_str(raw.get("relation_name")),
+            package_name=str(get("package_name") or ""),
+            original_file_path=str(get("original_file_path") or get("path") or ""),
+            patch_path=as_str(get("patch_path")),
+            database=as_str(get("database")),
+            schema=as_str(get("schema")),
+            alias=as_str(get("alias")) or as_str(get("name")),
+            relation_name=as_str(get("relation_name")),
             group=group,
-            access=as_str(raw.get("access")) or as_str(config.get("access")),
-            materialized=as_str(config.get("materialized")),
+            access=as_str(get("access")) or as_str(config_get("access")),
+            materialized=as_str(config_get("materialized")),
             enabled=bool(enabled) if enabled is not None else True,
             meta=meta,
-            description=str(raw.get("description") or ""),
+            description=str(get("description") or ""),
             columns=columns,
             contract_enforced=bool(contract.get("enforced", False)),
             depends_on=depends_on,
-            version=_version(raw.get("version")),
-            latest_version=_version(raw.get("latest_version")),
-            deprecation_date=as_str(raw.get("deprecation_date")),
-            tags=tuple(str(t) for t in as_list(raw.get("tags"))),
+            version=_version(get("version")),
+            latest_version=_version(get("latest_version")),
+            deprecation_date=as_str(get("deprecation_date")),
+            tags=tuple(map(str, as_list(get("tags")))),
             constraints=tuple(
-                str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
-            ),
+                str(c.get("type")) for c in raw_constraints if isinstance(c, dict)
+            ) if isinstance(raw_constraints, list) and raw_constraints else (),
             test_name=as_str(test_metadata.get("name")),
-            column_name=as_str(raw.get("column_name")),
+            column_name=as_str(get("column_name")),
             attached_node=attached,
             team=group or owner_team(meta.get("owner")),
             domain=as_str(meta.get("domain")),
@@ -195,7 +203,7 @@ class Node:
             tier=parse_tier(meta.get("tier")),
             sla_freshness_hours=parse_hours(as_dict(meta.get("sla")).get("freshness_hours")),
             upstream_domains=(upstream,) if isinstance(upstream, str)
-            else tuple(str(v) for v in as_list(upstream)),
+            else tuple(map(str, as_list(upstream))),
         )
 
     # platform conventions (resolved once, in from_node) are the fields after these
@@ -506,13 +514,13 @@ _NODE_FIELDS = tuple(f.name for f in fields(Node))
 _TUPLE_FIELDS = frozenset({"depends_on", "tags", "constraints", "upstream_domains"})
 
 
+_node_values = operator.attrgetter(*_NODE_FIELDS)
+_column_values = operator.attrgetter("name", "description", "data_type", "constraints")
+
+
 def _node_row(node: Node) -> list[Any]:
-    row: list[Any] = []
-    for name in _NODE_FIELDS:
-        value = getattr(node, name)
-        if name == "columns":
-            value = [[c.name, c.description, c.data_type, list(c.constraints)] for c in value]
-        row.append(value)
+    row = list(_node_values(node))  # tuples and dicts as they are: orjson writes them
+    row[_COLUMNS_AT] = [_column_values(c) for c in row[_COLUMNS_AT]]
     return row
 
 
@@ -524,12 +532,13 @@ T = TypeVar("T")
 
 
 def _slot_filler(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
-    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, minus the
-    frozen ``__init__``'s ``object.__setattr__`` per field: the values go straight into the
-    slots (a third of the time of decoding the cached manifest went into ``Node.__init__``)."""
+    """``cls(*values)`` (or ``cls(**values)``, every field given) for a frozen, slotted
+    dataclass without ``__post_init__``, minus the frozen ``__init__``'s
+    ``object.__setattr__`` per field: the values go straight into the slots (a third of the
+    time of decoding the cached manifest went into ``Node.__init__``)."""
     setters = {f"_set_{i}": getattr(cls, name).__set__ for i, name in enumerate(names)}
-    values = ", ".join(f"v{i}" for i in range(len(names)))
-    body = "\n".join(f"    _set_{i}(obj, v{i})" for i in range(len(names)))
+    values = ", ".join(names)  # the field names: fill(*row) or fill(name=value, ...)
+    body = "\n".join(f"    _set_{i}(obj, {name})" for i, name in enumerate(names))
     source = f"def fill({values}):\n    obj = _new(_cls)\n{body}\n    return obj\n"
     scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
     exec(source, scope)  # noqa: S102 - generated from the dataclass's own field names

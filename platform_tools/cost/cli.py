@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from platform_tools.artifacts.answers import Answers, file_part, history_part, warehouse_part
+from platform_tools.artifacts.codec import encode
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings, to_decimal
-from platform_tools.artifacts.target import RUN_RESULTS, Need, load_target, resolve_target_dir
+from platform_tools.artifacts.target import (
+    MANIFEST,
+    RUN_RESULTS,
+    Need,
+    load_target,
+    resolve_target_dir,
+)
 from platform_tools.cliutil import (
     add_common_arguments,
     add_lakehouse_arguments,
@@ -94,7 +102,31 @@ def build_config(args: argparse.Namespace) -> CostConfig:
     )
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What ``cost`` computes (cached, see answers.py): the report and the note on the
+    target's run."""
+
+    note: str | None
+    report: chargeback.CostReport
+
+
 def compute_report(args: argparse.Namespace, config: CostConfig) -> chargeback.CostReport:
+    answers = Answers.of(args.target_dir, "cost", lambda target_dir: [
+        file_part(target_dir / MANIFEST), file_part(target_dir / RUN_RESULTS),
+        history_part(resolve_history_dir(args)),
+        warehouse_part(resolve_lakehouse(args.lakehouse) / "warehouse"), encode(config),
+    ])
+    answer = answers.load(_Answer)
+    if answer is None:
+        answer = _compute(args, config)
+        answers.store(answer)
+    else:
+        print_note(answer.note)
+    return answer.report
+
+
+def _compute(args: argparse.Namespace, config: CostConfig) -> _Answer:
     target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP,
                          sources=Need.SKIP, catalog=Need.SKIP)
     rr_path = target.target_dir / RUN_RESULTS
@@ -111,7 +143,8 @@ def compute_report(args: argparse.Namespace, config: CostConfig) -> chargeback.C
     print_note(chosen.note)
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
     storage = warehouse_storage(warehouse, target.manifest.buildable())
-    return chargeback.run(target.manifest, config, usage, storage, compute_source=described)
+    report = chargeback.run(target.manifest, config, usage, storage, compute_source=described)
+    return _Answer(chosen.note, report)
 
 
 @without_gc

@@ -6,13 +6,22 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from platform_tools.artifacts.answers import Answers, file_part
+from platform_tools.artifacts.codec import encode
 from platform_tools.artifacts.manifest import Manifest, load_manifest
 from platform_tools.artifacts.settings import load_settings
-from platform_tools.artifacts.target import Need, load_target, resolve_target_dir
+from platform_tools.artifacts.target import (
+    CATALOG,
+    MANIFEST,
+    Need,
+    load_target,
+    resolve_target_dir,
+)
 from platform_tools.cliutil import add_common_arguments, without_gc, write_output
 from platform_tools.deps import checks
 from platform_tools.deps.checks import RULES
 from platform_tools.deps.formats import FORMATS, render
+from platform_tools.deps.model import DepsReport
 from platform_tools.errors import UsageError
 from platform_tools.exit_codes import ExitCode
 
@@ -49,8 +58,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
+def _baseline_path(path: Path) -> Path:
+    return path / "manifest.json" if path.is_dir() else path
+
+
 def _load_baseline(path: Path) -> Manifest:
-    return load_manifest(path / "manifest.json" if path.is_dir() else path)
+    return load_manifest(_baseline_path(path))
 
 
 def list_rules() -> str:
@@ -73,15 +86,23 @@ def handle(args: argparse.Namespace) -> ExitCode:
     config = checks.DepsConfig.from_settings(load_settings(args.config))
     if args.disable:
         config = config.with_disabled(args.disable)
-    target = load_target(
-        resolve_target_dir(args.target_dir),
-        run_results=Need.SKIP, sources=Need.SKIP, catalog=Need.OPTIONAL,
-    )
-    baseline = _load_baseline(args.baseline) if args.baseline is not None else None
-    report = checks.run(
-        target.manifest, config, baseline=baseline, new_only=args.new_only,
-        catalog=target.catalog,
-    )
+    answers = Answers.of(args.target_dir, "deps", lambda target_dir: [
+        file_part(target_dir / MANIFEST), file_part(target_dir / CATALOG),
+        None if args.baseline is None else file_part(_baseline_path(args.baseline)),
+        encode(config), args.new_only,
+    ])
+    report = answers.load(DepsReport)
+    if report is None:
+        target = load_target(
+            resolve_target_dir(args.target_dir),
+            run_results=Need.SKIP, sources=Need.SKIP, catalog=Need.OPTIONAL,
+        )
+        baseline = _load_baseline(args.baseline) if args.baseline is not None else None
+        report = checks.run(
+            target.manifest, config, baseline=baseline, new_only=args.new_only,
+            catalog=target.catalog,
+        )
+        answers.store(report)
     report = report.filtered(set(args.team) or None, set(args.domain) or None)
     write_output(render(report, args.format), args.output)
     return ExitCode.FINDINGS if report.failed else ExitCode.OK

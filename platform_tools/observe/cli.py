@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
+from platform_tools.artifacts.answers import Answers, file_part, history_part, warehouse_part
+from platform_tools.artifacts.codec import encode
 from platform_tools.artifacts.runs import target_run
 from platform_tools.artifacts.settings import load_settings
 from platform_tools.artifacts.target import (
+    MANIFEST,
     RUN_RESULTS,
+    SOURCES,
     Need,
     check_target_dir,
     load_target,
@@ -84,6 +89,14 @@ def handle_record(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What ``observe`` computes before it reads the clock (cached, see answers.py)."""
+
+    note: str | None
+    basis: health.HealthBasis
+
+
 @without_gc
 def handle_report(args: argparse.Namespace) -> ExitCode:
     config = ObserveConfig.from_settings(load_settings(args.config)).with_overrides(
@@ -92,6 +105,27 @@ def handle_report(args: argparse.Namespace) -> ExitCode:
     if config.runs < 1:
         raise UsageError(f"--runs {config.runs}: expected a whole number >= 1")
     now = parse_now(args.now)
+    answers = Answers.of(args.target_dir, "observe", lambda target_dir: [
+        *(file_part(target_dir / name) for name in (MANIFEST, RUN_RESULTS, SOURCES)),
+        history_part(resolve_history_dir(args)),
+        warehouse_part(resolve_lakehouse(args.lakehouse) / "warehouse"), encode(config),
+    ])
+    answer = answers.load(_Answer)
+    if answer is None:
+        answer = _compute(args, config)
+        answers.store(answer)
+    else:
+        print_note(answer.note)
+    report = health.finish(answer.basis, now)
+    write_output(render(report, args.format), args.output)
+    if config.fail_on == "critical" and report.worst == health.CRITICAL:
+        return ExitCode.FINDINGS
+    if config.fail_on == "warning" and report.worst != health.HEALTHY:
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def _compute(args: argparse.Namespace, config: ObserveConfig) -> _Answer:
     target = load_target(resolve_target_dir(args.target_dir), run_results=Need.SKIP)
     lakehouse = resolve_lakehouse(args.lakehouse)
     history = load_history(resolve_history_dir(args), limit=config.runs)
@@ -100,10 +134,5 @@ def handle_report(args: argparse.Namespace) -> ExitCode:
     print_note(chosen.note)
     runs = runs_with_target(history, chosen.run_results, target.manifest, target.target_dir,
                             lakehouse / "warehouse")[-config.runs:]
-    report = health.run(target.manifest, runs, config, sources=target.sources, now=now)
-    write_output(render(report, args.format), args.output)
-    if config.fail_on == "critical" and report.worst == health.CRITICAL:
-        return ExitCode.FINDINGS
-    if config.fail_on == "warning" and report.worst != health.HEALTHY:
-        return ExitCode.FINDINGS
-    return ExitCode.OK
+    return _Answer(chosen.note, health.basis(target.manifest, runs, config,
+                                             sources=target.sources))

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, TEST_TYPES, Manifest
@@ -234,6 +234,44 @@ class HealthReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class SlaModel:
+    """A model with a freshness SLA: its last success and what a breach affects."""
+
+    unique_id: str
+    label: str
+    team: str
+    domain: str | None
+    tier: int | None
+    sla_hours: float
+    last_success: str | None
+    affected_teams: tuple[str, ...]
+    affected_exposures: tuple[ExposureRef, ...]
+
+
+@dataclass(frozen=True)
+class HealthBasis:
+    """A :class:`HealthReport` before the clock is read (:func:`finish` reads it): a pure
+    function of the manifest, the runs, the sources and the configuration, so it can be
+    cached (:mod:`platform_tools.artifacts.answers`)."""
+
+    runs: tuple[RunSummary, ...]
+    success_rate: float | None
+    run_median_s: float
+    run_p95_s: float
+    slowest: tuple[Duration, ...]
+    tests: tuple[TestCounts, ...]
+    source_freshness: tuple[Freshness, ...]
+    sla_models: tuple[SlaModel, ...]
+    volume_anomalies: tuple[VolumePoint, ...]
+    issues_before: tuple[Issue, ...]
+    """Failed or warned nodes of the latest run and stale sources, in that order."""
+    issues_after: tuple[Issue, ...]
+    """Volume anomalies (after the SLA breaches, before the issues are sorted)."""
+    domain_teams: Mapping[str, tuple[str, ...]]
+    notes: tuple[str, ...]
+
+
 # --------------------------------------------------------------------------------------
 # Computation
 # --------------------------------------------------------------------------------------
@@ -307,8 +345,20 @@ def run(
     ownership: Ownership | None = None,
 ) -> HealthReport:
     """Health of the platform from the recorded ``runs`` (oldest first) and ``sources``."""
+    return finish(basis(manifest, runs, config, sources=sources, ownership=ownership),
+                  now or datetime.now(UTC))
+
+
+def basis(
+    manifest: Manifest,
+    runs: Sequence[RunRecord],
+    config: ObserveConfig,
+    *,
+    sources: SourcesResults | None = None,
+    ownership: Ownership | None = None,
+) -> HealthBasis:
+    """What :func:`run` computes before it looks at the clock."""
     owner = ownership or Ownership(manifest)
-    moment = now or datetime.now(UTC)
     window = list(runs)[-config.runs:]
     lookup = _Lookup(manifest, owner, window)
     notes: list[str] = []
@@ -337,21 +387,47 @@ def run(
     for record in window:
         uids = record.columns["unique_id"]
         statuses = record.columns["status"]
-        # runs of one project share one node list object: count its nodes once
-        runs_per_layout.setdefault(id(uids), [uids, 0])[1] += 1
-        # only tests end with status "pass"; compress/map keep the loop in C
-        test_passes.update(compress(uids, map(operator.eq, statuses, repeat("pass"))))
+        # runs of one project share one node list object: count its nodes once, and its
+        # passes (only tests end with status "pass") position by position, in C
+        layout = runs_per_layout.get(id(uids))
+        if layout is None:
+            layout = runs_per_layout[id(uids)] = [uids, 0, [0] * len(uids)]
+        layout[1] += 1
+        layout[2] = list(map(operator.add, layout[2],
+                             map(operator.eq, statuses, repeat("pass"))))
         positions = next((pos for seen, pos in layouts if seen == uids), None)
         if positions is None:
             positions = [i for i, uid in enumerate(uids) if _kind(uid) == 1]
             layouts.append((uids, positions))
-        spent = record.columns["execution_time"]
+    if len(runs_per_layout) == 1 and len(layouts) == 1 and len(set(layouts[0][0])) == len(
+            layouts[0][0]):
+        # one node list, each node once (the common case): node by node over the runs
+        uids, positions = layouts[0]
+        columns = [(r, r.columns["status"], r.columns["execution_time"]) for r in window]
         for i in positions:
-            if statuses[i] in OK_STATUSES:
-                uid = uids[i]
-                durations[uid].append(spent[i] or 0.0)
-                last_ok[uid] = (record, i)
-    for uids, times in runs_per_layout.values():
+            values = [spent[i] or 0.0 for _, statuses, spent in columns
+                      if statuses[i] in OK_STATUSES]
+            if values:
+                durations[uids[i]] = values
+                last = next(r for r, statuses, _ in reversed(columns)
+                            if statuses[i] in OK_STATUSES)
+                last_ok[uids[i]] = (last, i)
+    else:
+        for record in window:
+            uids, statuses = record.columns["unique_id"], record.columns["status"]
+            positions = next(pos for seen, pos in layouts if seen == uids)
+            spent = record.columns["execution_time"]
+            for i in positions:
+                if statuses[i] in OK_STATUSES:
+                    uid = uids[i]
+                    durations[uid].append(spent[i] or 0.0)
+                    last_ok[uid] = (record, i)
+    for uids, times, passes in runs_per_layout.values():
+        if len(set(uids)) == len(uids):
+            test_passes.update(dict(zip(uids, passes, strict=True)))
+        else:  # a node listed twice in a run counts twice
+            for uid, passed in zip(uids, passes, strict=True):
+                test_passes[uid] += passed
         if times == 1:
             test_runs.update(uids)
         else:
@@ -387,23 +463,48 @@ def run(
     if latest is not None:
         issues.extend(_run_issues(latest, manifest, owner, lookup))
     freshness = _source_freshness(sources, manifest, owner, issues)
-    freshness += _model_freshness(manifest, owner, last_success, moment, issues)
-    anomalies = _volume(window, config, lookup, manifest, issues)
-    issues.sort(key=lambda i: (i.priority, 0 if i.level == "error" else 1, i.unique_id, i.kind))
-    return HealthReport(
-        generated_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    later: list[Issue] = []
+    anomalies = _volume(window, config, lookup, manifest, later)
+    return HealthBasis(
         runs=summaries,
         success_rate=success_rate,
         run_median_s=median(elapsed),
         run_p95_s=percentile(elapsed, 0.95),
         slowest=tuple(top),
         tests=tests,
-        freshness=tuple(freshness),
+        source_freshness=tuple(freshness),
+        sla_models=_sla_models(manifest, owner, last_success),
         volume_anomalies=tuple(anomalies),
-        issues=tuple(issues),
-        domains=_domains(manifest, owner, issues),
+        issues_before=tuple(issues),
+        issues_after=tuple(later),
+        domain_teams=_domain_teams(manifest),
         notes=tuple(notes),
     )
+
+
+def finish(basis: HealthBasis, now: datetime) -> HealthReport:
+    """The :class:`HealthReport` of ``basis`` with freshness evaluated at ``now``."""
+    issues = list(basis.issues_before)
+    freshness = list(basis.source_freshness)
+    freshness += _model_freshness(basis.sla_models, now, issues)
+    issues.extend(basis.issues_after)
+    issues.sort(key=lambda i: (i.priority, 0 if i.level == "error" else 1, i.unique_id, i.kind))
+    return HealthReport(
+        generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        runs=basis.runs,
+        success_rate=basis.success_rate,
+        run_median_s=basis.run_median_s,
+        run_p95_s=basis.run_p95_s,
+        slowest=basis.slowest,
+        tests=basis.tests,
+        freshness=tuple(freshness),
+        volume_anomalies=basis.volume_anomalies,
+        issues=tuple(issues),
+        domains=_domains(basis.domain_teams, issues),
+        notes=basis.notes,
+    )
+
+
 
 
 def _affected(owner: Ownership, start: str, team: str | None
@@ -522,36 +623,45 @@ def _source_freshness(
     return out
 
 
-def _model_freshness(
-    manifest: Manifest,
-    owner: Ownership,
-    last_success: Mapping[str, str],
-    now: datetime,
-    issues: list[Issue],
-) -> list[Freshness]:
+def _sla_models(
+    manifest: Manifest, owner: Ownership, last_success: Mapping[str, str]
+) -> tuple[SlaModel, ...]:
     out = []
     for node in sorted(manifest.buildable(), key=lambda n: n.unique_id):
         sla = node.sla_freshness_hours
         if sla is None:
             continue
         team = node.team or UNASSIGNED
-        done = parse_time(last_success.get(node.unique_id))
+        teams, exposures, _ = _affected(owner, node.unique_id, team)
+        out.append(SlaModel(node.unique_id, node.label, team, node.domain, node.tier, sla,
+                            last_success.get(node.unique_id), teams, exposures))
+    return tuple(out)
+
+
+def _model_freshness(
+    models: Iterable[SlaModel], now: datetime, issues: list[Issue]
+) -> list[Freshness]:
+    out = []
+    for model in models:
+        sla = model.sla_hours
+        done = parse_time(model.last_success)
         age = (now - done).total_seconds() / 3600 if done else None
         status = "never" if age is None else ("stale" if age > sla else "pass")
-        out.append(Freshness(node.unique_id, node.label, "model", team, node.domain, status,
-                             age, sla, last_success.get(node.unique_id)))
+        out.append(Freshness(model.unique_id, model.label, "model", model.team, model.domain,
+                             status, age, sla, model.last_success))
         if status != "pass":
-            teams, exposures, _ = _affected(owner, node.unique_id, team)
             issues.append(Issue(
                 kind="sla_breach", level="error",
-                priority=priority(node.tier, "error"),
-                unique_id=node.unique_id, label=node.label, team=team, domain=node.domain,
+                priority=priority(model.tier, "error"),
+                unique_id=model.unique_id, label=model.label, team=model.team,
+                domain=model.domain,
                 message=(
-                    f"{node.label} has no successful run on record (SLA {sla:g} h)"
+                    f"{model.label} has no successful run on record (SLA {sla:g} h)"
                     if age is None else
-                    f"{node.label} last built {age:.1f} h ago, SLA {sla:g} h"
+                    f"{model.label} last built {age:.1f} h ago, SLA {sla:g} h"
                 ),
-                affected_teams=teams, affected_exposures=exposures,
+                affected_teams=model.affected_teams,
+                affected_exposures=model.affected_exposures,
             ))
     return out
 
@@ -607,8 +717,8 @@ def _volume(
     return out
 
 
-def _domains(manifest: Manifest, owner: Ownership, issues: Sequence[Issue]
-             ) -> tuple[DomainStatus, ...]:
+def _domain_teams(manifest: Manifest) -> dict[str, tuple[str, ...]]:
+    """The teams with models in each domain (a domain of sources only: none)."""
     teams: dict[str, set[str]] = defaultdict(set)
     for node in manifest.buildable():
         if node.domain:
@@ -616,6 +726,14 @@ def _domains(manifest: Manifest, owner: Ownership, issues: Sequence[Issue]
     for source in manifest.sources.values():
         if source.domain:
             teams[source.domain]
+    return {domain: tuple(sorted(names)) for domain, names in teams.items()}
+
+
+def _domains(domain_teams: Mapping[str, tuple[str, ...]], issues: Sequence[Issue]
+             ) -> tuple[DomainStatus, ...]:
+    teams: dict[str, set[str]] = defaultdict(set)
+    for domain, names in domain_teams.items():
+        teams[domain].update(names)
     errors: dict[str, int] = defaultdict(int)
     warnings: dict[str, int] = defaultdict(int)
     top: dict[str, str] = {}

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from platform_tools.artifacts._io import paused_gc
 from platform_tools.artifacts.manifest import Manifest
 from platform_tools.artifacts.run_results import ERROR_STATUSES, RunResults
@@ -219,7 +221,7 @@ def load_history(
     for _, _, path in candidates:
         try:
             with paused_gc():
-                doc = json.loads((path / RUN_FILE).read_bytes())
+                doc = _load_json((path / RUN_FILE).read_bytes())
                 record = RunRecord.from_document(doc, path)
             if is_pipeline_command(record.command):  # recorded by hand or by older tools
                 records.append(record)
@@ -229,6 +231,14 @@ def load_history(
     if limit is not None and within_days is None:
         records = records[-limit:] if limit > 0 else []
     return History(history_dir, tuple(records), tuple(problems))
+
+
+def _load_json(raw: bytes) -> Any:
+    """orjson's parse; what it rejects is parsed (or rejected, with its message) by ``json``."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def runs_with_target(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
+
 # Column encoding in run.json. A JSON parser reads one long string far faster than
 # thousands of short values, and most reports need only a few columns, so every column is
 # stored as one string and decoded on first use:
@@ -36,12 +38,7 @@ def _unpack(name: str, value: Any, size: int | None) -> list[Any]:
     elif isinstance(value, str) and name in _TEXT:
         column = _split_shared(value)
     elif isinstance(value, str) and (name in _FLOATS or name in _INTS):
-        parts = value.split(",") if value else []
-        convert: Any = float if name in _FLOATS else int
-        if "" in parts:
-            column = [convert(p) if p else None for p in parts]
-        else:
-            column = list(map(convert, parts))
+        column = _numbers(value, name in _FLOATS)
     elif isinstance(value, dict) and size is not None:
         column = [None] * size
         for index, text in value.items():
@@ -51,6 +48,36 @@ def _unpack(name: str, value: Any, size: int | None) -> list[Any]:
     if size is not None and len(column) != size:
         raise ValueError(f"column {name} has {len(column)} rows, not {size}")
     return column
+
+
+def _numbers(value: str, floats: bool) -> list[Any]:
+    """A comma-joined number column, an empty field for null. Parsed as one JSON array (five
+    times faster than a ``float()`` per field) when every field is a plain number or empty;
+    anything else (``nan``, a malformed value) goes through ``float``/``int`` field by field,
+    which give the same numbers and raise the same errors."""
+    if value and "n" not in value:  # "n": no null, nan or inf of its own
+        text = value
+        if ",," in text:
+            text = text.replace(",,", ",null,").replace(",,", ",null,")
+        if text[0] == ",":
+            text = "null" + text
+        if text[-1] == ",":
+            text += "null"
+        try:
+            column = orjson.loads("[" + text + "]")
+        except orjson.JSONDecodeError:
+            column = None
+        if column is not None:
+            kinds = set(map(type, column))
+            if kinds <= ({float, int, type(None)} if floats else {int, type(None)}):
+                if floats and int in kinds:
+                    return [v if v is None else float(v) for v in column]
+                return column
+    parts = value.split(",") if value else []
+    convert: Any = float if floats else int
+    if "" in parts:
+        return [convert(p) if p else None for p in parts]
+    return list(map(convert, parts))
 
 
 _SHARED: dict[str, list[str]] = {}

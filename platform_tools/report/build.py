@@ -71,6 +71,19 @@ def team_edges(manifest: Manifest) -> tuple[tuple[str, str, int], ...]:
     return tuple(sorted((c, p, len(m)) for (c, p), m in pairs.items()))
 
 
+@dataclass(frozen=True)
+class ReportBasis:
+    """A :class:`PlatformReport` before the clock is read: a pure function of the target, the
+    history, the warehouse and the settings, so it can be cached (see answers.py)."""
+
+    project: str | None
+    deps: DepsReport
+    cost: chargeback.CostReport | None
+    cost_error: str | None
+    health: health.HealthBasis
+    team_edges: tuple[tuple[str, str, int], ...]
+
+
 def build(
     target: TargetArtifacts,
     history: History,
@@ -81,9 +94,21 @@ def build(
     baseline: Manifest | None = None,
 ) -> PlatformReport:
     """Run deps, cost and observe on one target and its lakehouse."""
+    return finish(basis(target, history, warehouse, settings, baseline=baseline),
+                  now or datetime.now(UTC))
+
+
+def basis(
+    target: TargetArtifacts,
+    history: History,
+    warehouse: Path,
+    settings: Settings,
+    *,
+    baseline: Manifest | None = None,
+) -> ReportBasis:
+    """What :func:`build` computes before it reads the clock."""
     manifest = target.manifest
     ownership = Ownership(manifest)
-    moment = now or datetime.now(UTC)
     deps = checks.run(manifest, checks.DepsConfig.from_settings(settings), baseline=baseline,
                       catalog=target.catalog, ownership=ownership)
     cost_config = CostConfig.from_settings(settings)
@@ -100,14 +125,26 @@ def build(
     observe_config = ObserveConfig.from_settings(settings)
     runs = runs_with_target(history, target.run_results, manifest, target.target_dir,
                             warehouse)[-observe_config.runs:]
-    report = health.run(manifest, runs, observe_config, sources=target.sources, now=moment,
-                        ownership=ownership)
-    return PlatformReport(
+    report = health.basis(manifest, runs, observe_config, sources=target.sources,
+                          ownership=ownership)
+    return ReportBasis(
         project=manifest.metadata.project_name,
-        generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"),
         deps=deps,
         cost=cost,
         cost_error=cost_error,
         health=report,
         team_edges=team_edges(manifest),
+    )
+
+
+def finish(basis: ReportBasis, now: datetime) -> PlatformReport:
+    """The :class:`PlatformReport` of ``basis`` with freshness evaluated at ``now``."""
+    return PlatformReport(
+        project=basis.project,
+        generated_at=now.strftime("%Y-%m-%d %H:%M UTC"),
+        deps=basis.deps,
+        cost=basis.cost,
+        cost_error=basis.cost_error,
+        health=health.finish(basis.health, now),
+        team_edges=basis.team_edges,
     )

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from platform_tools.artifacts.answers import Answers, file_part, history_part, warehouse_part
+from platform_tools.artifacts.codec import encode
 from platform_tools.artifacts.manifest import load_manifest
 from platform_tools.artifacts.runs import target_run
-from platform_tools.artifacts.settings import load_settings
+from platform_tools.artifacts.settings import Settings, load_settings
 from platform_tools.artifacts.target import (
+    CATALOG,
+    MANIFEST,
     RUN_RESULTS,
+    SOURCES,
     Need,
     load_target,
     resolve_target_dir,
@@ -26,6 +31,7 @@ from platform_tools.cliutil import (
     without_gc,
 )
 from platform_tools.cost.config import CostConfig
+from platform_tools.deps.checks import DepsConfig
 from platform_tools.exit_codes import ExitCode
 from platform_tools.observe.config import ObserveConfig
 from platform_tools.observe.history import load_history
@@ -56,10 +62,42 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What ``report`` computes before it reads the clock (cached, see answers.py)."""
+
+    note: str | None
+    basis: build.ReportBasis
+
+
 @without_gc
 def handle(args: argparse.Namespace) -> ExitCode:
     settings = load_settings(args.config)
     now = parse_now(args.now)
+    answers = Answers.of(args.target_dir, "report", lambda target_dir: [
+        *(file_part(target_dir / name) for name in (MANIFEST, RUN_RESULTS, SOURCES, CATALOG)),
+        history_part(resolve_history_dir(args)),
+        warehouse_part(resolve_lakehouse(args.lakehouse) / "warehouse"),
+        None if args.baseline is None else file_part(_baseline_path(args.baseline)),
+        encode([DepsConfig.from_settings(settings), CostConfig.from_settings(settings),
+                ObserveConfig.from_settings(settings)]),
+    ])
+    answer = answers.load(_Answer)
+    if answer is None:
+        answer = _compute(args, settings)
+        answers.store(answer)
+    else:
+        print_note(answer.note)
+    paths = render.write(build.finish(answer.basis, now), args.out)
+    print("\n".join(f"wrote {p}" for p in paths))
+    return ExitCode.OK
+
+
+def _baseline_path(path: Path) -> Path:
+    return path / "manifest.json" if path.is_dir() else path
+
+
+def _compute(args: argparse.Namespace, settings: Settings) -> _Answer:
     history = load_history(
         resolve_history_dir(args),
         limit=ObserveConfig.from_settings(settings).runs,
@@ -72,10 +110,7 @@ def handle(args: argparse.Namespace) -> ExitCode:
     target = replace(target, run_results=chosen.run_results)
     baseline = None
     if args.baseline is not None:
-        path = args.baseline / "manifest.json" if args.baseline.is_dir() else args.baseline
-        baseline = load_manifest(path)
+        baseline = load_manifest(_baseline_path(args.baseline))
     warehouse = resolve_lakehouse(args.lakehouse) / "warehouse"
-    report = build.build(target, history, warehouse, settings, now=now, baseline=baseline)
-    paths = render.write(report, args.out)
-    print("\n".join(f"wrote {p}" for p in paths))
-    return ExitCode.OK
+    return _Answer(chosen.note, build.basis(target, history, warehouse, settings,
+                                            baseline=baseline))
