@@ -258,7 +258,7 @@ def bench_scale(
         env,
     )
     rows = 0
-    for truth_file in (full / "_truth").glob("*.json"):
+    for truth_file in (full / "_truth").glob("????-??-??.json"):  # one per ingest day
         landed = json.loads(truth_file.read_text())["rows_landed"]
         rows += sum(sum(entities.values()) for entities in landed.values())
     dbt = [
