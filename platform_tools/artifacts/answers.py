@@ -28,7 +28,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -39,6 +39,8 @@ from platform_tools.artifacts.cache import CACHE_DIR, enabled
 FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parents[1]
 
+
+T = TypeVar("T")
 
 def file_part(path: Path) -> list[Any]:
     """What identifies the content of ``path``: its stat (and CRC-32 when it changed within
@@ -148,6 +150,19 @@ class Answers:
             return codec.decoder(hint)(orjson.loads(self.entry.read_bytes()))
         except Exception:  # no entry, or an unusable one: compute the answer
             return None
+
+    def get(
+        self, hint: type[T], compute: Callable[[], T], on_hit: Callable[[T], None] | None = None
+    ) -> T:
+        """The cached answer, else ``compute()``, kept for the next run; ``on_hit`` repeats
+        on a hit what computing would have printed (a note on the target's run)."""
+        answer: T | None = self.load(hint)
+        if answer is None:
+            answer = compute()
+            self.store(answer)
+        elif on_hit is not None:
+            on_hit(answer)
+        return answer
 
     def store(self, value: Any) -> None:
         """Keep ``value`` for the next run with the same inputs (never raises)."""

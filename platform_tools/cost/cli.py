@@ -117,12 +117,7 @@ def compute_report(args: argparse.Namespace, config: CostConfig) -> chargeback.C
         history_part(resolve_history_dir(args)),
         warehouse_part(resolve_lakehouse(args.lakehouse) / "warehouse"), encode(config),
     ])
-    answer = answers.load(_Answer)
-    if answer is None:
-        answer = _compute(args, config)
-        answers.store(answer)
-    else:
-        print_note(answer.note)
+    answer = answers.get(_Answer, lambda: _compute(args, config), lambda a: print_note(a.note))
     return answer.report
 
 

@@ -110,12 +110,7 @@ def handle_report(args: argparse.Namespace) -> ExitCode:
         history_part(resolve_history_dir(args)),
         warehouse_part(resolve_lakehouse(args.lakehouse) / "warehouse"), encode(config),
     ])
-    answer = answers.load(_Answer)
-    if answer is None:
-        answer = _compute(args, config)
-        answers.store(answer)
-    else:
-        print_note(answer.note)
+    answer = answers.get(_Answer, lambda: _compute(args, config), lambda a: print_note(a.note))
     report = health.finish(answer.basis, now)
     write_output(render(report, args.format), args.output)
     if config.fail_on == "critical" and report.worst == health.CRITICAL:

@@ -82,12 +82,7 @@ def handle(args: argparse.Namespace) -> ExitCode:
         encode([DepsConfig.from_settings(settings), CostConfig.from_settings(settings),
                 ObserveConfig.from_settings(settings)]),
     ])
-    answer = answers.load(_Answer)
-    if answer is None:
-        answer = _compute(args, settings)
-        answers.store(answer)
-    else:
-        print_note(answer.note)
+    answer = answers.get(_Answer, lambda: _compute(args, settings), lambda a: print_note(a.note))
     paths = render.write(build.finish(answer.basis, now), args.out)
     print("\n".join(f"wrote {p}" for p in paths))
     return ExitCode.OK
