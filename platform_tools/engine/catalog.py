@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,30 +132,35 @@ def _as_utc(value: Any) -> dt.datetime:
     return dt.datetime.fromtimestamp(float(value) / 1000.0, tz=dt.UTC)
 
 
+def table_dirs(warehouse: Path) -> Iterator[Path]:
+    """The directory of every Delta table below ``warehouse/<schema>/<table>``, sorted."""
+    if not warehouse.is_dir():
+        return
+    for schema_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
+        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
+            if (table_dir / "_delta_log").is_dir():
+                yield table_dir
+
+
 def scan_tables(warehouse: Path) -> list[LakehouseTable]:
     """Every Delta table below ``warehouse/<schema>/<table>``."""
     from deltalake import DeltaTable
 
     found: list[LakehouseTable] = []
-    if not warehouse.is_dir():
-        return found
-    for schema_dir in sorted(p for p in warehouse.iterdir() if p.is_dir()):
-        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
-            if not (table_dir / "_delta_log").is_dir():
-                continue
-            try:
-                table = DeltaTable(str(table_dir))
-                history = table.history(1)
-                committed = _as_utc(history[0]["timestamp"]) if history else _mtime(table_dir)
-                ddl = schema_json_to_ddl(table.schema().to_json())
-                partitioned = tuple(table.metadata().partition_columns)
-            except Exception:  # an unreadable or empty log: leave it to a later build
-                continue
-            found.append(
-                LakehouseTable(
-                    schema_dir.name, table_dir.name, table_dir, ddl, committed, partitioned
-                )
+    for table_dir in table_dirs(warehouse):
+        try:
+            table = DeltaTable(str(table_dir))
+            history = table.history(1)
+            committed = _as_utc(history[0]["timestamp"]) if history else _mtime(table_dir)
+            ddl = schema_json_to_ddl(table.schema().to_json())
+            partitioned = tuple(table.metadata().partition_columns)
+        except Exception:  # an unreadable or empty log: leave it to a later build
+            continue
+        found.append(
+            LakehouseTable(
+                table_dir.parent.name, table_dir.name, table_dir, ddl, committed, partitioned
             )
+        )
     return found
 
 

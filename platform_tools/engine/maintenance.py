@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from platform_tools.engine.catalog import table_dirs
 
 CHECKPOINT_INTERVAL: Final[int] = 10
 """Commits after which a table is checkpointed (Delta Lake's default ``checkpointInterval``)."""
@@ -59,24 +61,6 @@ class Upkeep:
             f"{self.table}: {self.files_before} -> {self.files_after} data files, "
             f"checkpoint at version {self.checkpoint_version}"
         )
-
-
-def tables(warehouse: Path) -> Iterator[Path]:
-    """Every Delta table of the warehouse (``<schema>/<table>/_delta_log``), sorted."""
-    try:
-        schemas = sorted(os.scandir(warehouse), key=lambda e: e.name)
-    except OSError:
-        return
-    for schema in schemas:
-        if not schema.is_dir() or schema.name.startswith((".", "_")):
-            continue
-        try:
-            entries = sorted(os.scandir(schema.path), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir() and os.path.isdir(os.path.join(entry.path, LOG_DIR)):
-                yield Path(entry.path)
 
 
 def last_checkpoint(log: Path) -> int | None:
@@ -145,7 +129,7 @@ def upkeep(
 ) -> list[Upkeep]:
     """Maintain every due table of the warehouse (every table with ``force``)."""
     done: list[Upkeep] = []
-    for table in tables(warehouse):
+    for table in table_dirs(warehouse):
         if force or is_due(table):
             result = maintain_table(table, warehouse)
             done.append(result)

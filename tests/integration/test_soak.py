@@ -20,6 +20,7 @@ import pytest
 from deltalake import DeltaTable
 
 from platform_tools.engine import maintenance
+from platform_tools.engine.catalog import table_dirs
 from tests.helpers import assert_ok, engine_env, free_port, platform_tools
 
 pytestmark = pytest.mark.engine
@@ -62,7 +63,7 @@ def test_a_ten_day_life_reconciles_every_day(tmp_path: Path) -> None:
     for table in ("metering_silver/slv_readings_checked", "platform_catalog/publications"):
         assert maintenance.last_checkpoint(warehouse / table / "_delta_log") is not None, table
         assert len(DeltaTable(str(warehouse / table)).file_uris()) < maintenance.SMALL_FILES
-    assert not [t for t in maintenance.tables(warehouse) if maintenance.is_due(t)]
+    assert not [t for t in table_dirs(warehouse) if maintenance.is_due(t)]
 
 
 def test_soak_refuses_a_used_lakehouse(tmp_path: Path) -> None:
