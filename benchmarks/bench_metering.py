@@ -100,9 +100,9 @@ class SailEngine:
 
     name = "Sail"
 
-    def __init__(self, lakehouse: Path, env: dict[str, str]) -> None:
+    def __init__(self, lakehouse: Path) -> None:
         self.port = free_port()
-        self.env = {**env, **engine_env(lakehouse, self.port)}
+        self.env = engine_env(lakehouse, self.port)
         self.cfg = EngineConfig(lakehouse=lakehouse, port=self.port, session_id=DEFAULT_SESSION_ID)
         self.pid: int | None = None
 
@@ -123,8 +123,8 @@ class ClusterEngine:
 
     name = "Spark cluster"
 
-    def __init__(self, lakehouse: Path, env: dict[str, str]) -> None:
-        self.env = {**env, **engine_env(lakehouse, free_port()), "GRIDUNION_TARGET": "cluster"}
+    def __init__(self, lakehouse: Path) -> None:
+        self.env = {**engine_env(lakehouse, free_port()), "GRIDUNION_TARGET": "cluster"}
         self.pids: list[int] = []
 
     def _tool(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -235,7 +235,7 @@ def bench_scale(
 ) -> dict[Variant, dict[str, Any]]:
     work = root / f"scale_{readings}_{kind}"
     lakehouse = work / "lakehouse"
-    engine = ENGINES[kind](lakehouse, dict(os.environ))
+    engine = ENGINES[kind](lakehouse)
     env = engine.env
     pt = str(BIN / "platform-tools")
     full = work / "landing_full"
