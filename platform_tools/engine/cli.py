@@ -45,10 +45,11 @@ def register(subparsers: Any) -> None:
         "every writing command)",
         description=(
             "Compact the small data files of the Delta tables in <lakehouse>/warehouse and "
-            "write a checkpoint, for every table with 10 commits or 32 added files since its "
-            "last checkpoint (every table with --all). Holds the writer lock (waits like a "
-            "build, GRIDUNION_LOCK_TIMEOUT). Sail writes neither; Spark's Delta Lake "
-            "checkpoints on its own. Nothing is deleted (no VACUUM). Exit 0 when every table "
+            "write a checkpoint, for every table where compaction would remove 10 files or "
+            "more (small files beyond one per partition) or with 10 commits since its last "
+            "checkpoint (every table with --all). Holds the writer lock (waits like a build, "
+            "GRIDUNION_LOCK_TIMEOUT). Sail never compacts; Spark's Delta Lake compacts with "
+            "OPTIMIZE. Nothing is deleted (no VACUUM). Exit 0 when every table "
             "was maintained, 1 when one could not be (it is left unchanged)."
         ),
     )

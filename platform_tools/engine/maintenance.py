@@ -1,17 +1,20 @@
-"""Delta table upkeep the embedded engine does not do itself: compaction and checkpoints.
+"""Delta table upkeep the embedded engine does not do itself: compaction (and checkpoints).
 
-Sail commits every write as a new JSON entry in a table's ``_delta_log`` with the new data
-files, and never writes a checkpoint or merges small files. A table appended to every day
-(bronze, the incremental silver models, the platform's own catalog tables) therefore makes
-every later read replay one more log entry and open more small files: build time grew with
-the lakehouse's age (the 60-day soak, ``docs/benchmarks.md``). Spark's Delta Lake writes a
-checkpoint every ``delta.checkpointInterval`` (10) commits on its own, and compacts with
-``OPTIMIZE`` or auto compaction; this module does the same for the embedded engine with the
-``deltalake`` library:
+Sail commits every write as a new JSON entry in a table's ``_delta_log`` with new data files.
+Sail 0.7 writes a checkpoint every ten commits, but it never merges small files: a table
+appended to every day (bronze, the incremental silver models, the snapshots, the platform's
+own catalog tables) gains files with every build, and every later read opens all of them
+(after 60 days of the soak each bronze table had 53 one-day files and ``snp_contracts`` 72 for
+381 rows). Spark's Delta Lake compacts with ``OPTIMIZE`` or auto compaction; this module does
+the same for the embedded engine with the ``deltalake`` library:
 
-* a table is **due** when ``CHECKPOINT_INTERVAL`` commits were made since its last
-  checkpoint, or those commits added ``SMALL_FILES`` files or more (read from the commit
-  files since the checkpoint: a directory listing and a few small reads per table);
+* a table is **due** when compacting it would remove ``MERGEABLE_FILES`` files or more: the
+  small files (under ``TARGET_FILE_SIZE``) of each partition beyond the first. A table whose
+  last checkpoint plus the commits since it hold fewer active files than that is not due
+  without reading more (a directory listing and a few small reads per table); otherwise its
+  file list is read (the checkpoint and the commits since), so a table partitioned by day,
+  one file per partition, is never rewritten for nothing. A table with ``CHECKPOINT_INTERVAL``
+  commits since its last checkpoint (the engine did not write one) is due as well;
 * a due table is **compacted** (``optimize.compact``: the small files of each partition
   rewritten as one, a commit with ``dataChange: false`` and operation ``OPTIMIZE``, so readers
   of any version get the same rows), then **checkpointed** at its new version.
@@ -38,8 +41,10 @@ from platform_tools.engine.catalog import table_dirs
 
 CHECKPOINT_INTERVAL: Final[int] = 10
 """Commits after which a table is checkpointed (Delta Lake's default ``checkpointInterval``)."""
-SMALL_FILES: Final[int] = 32
-"""Data files added since the last checkpoint after which a table is compacted early."""
+MERGEABLE_FILES: Final[int] = 10
+"""Files a compaction would remove (small files beyond one per partition) that make a table due."""
+TARGET_FILE_SIZE: Final[int] = 100 * 1024 * 1024
+"""A data file under this size is small: compaction merges it (``deltalake``'s default target)."""
 LOG_DIR: Final[str] = "_delta_log"
 LAST_CHECKPOINT: Final[str] = "_last_checkpoint"
 
@@ -86,21 +91,58 @@ def commits_since_checkpoint(table: Path) -> list[Path]:
     return [log / f"{v:020d}.json" for v in versions if v > floor]
 
 
+def active_files_upper_bound(table: Path, commits: list[Path]) -> int | None:
+    """Active data files at the last checkpoint plus those added since (``None``: unknown).
+
+    An upper bound: files removed since the checkpoint are not subtracted (a replaced table
+    would otherwise need its commits parsed).
+    """
+    try:
+        at_checkpoint = json.loads((table / LOG_DIR / LAST_CHECKPOINT).read_bytes())
+        files = int(at_checkpoint["numOfAddFiles"])
+    except (OSError, ValueError, KeyError, TypeError):
+        files = 0 if not commits or commits[0].name == f"{0:020d}.json" else -1
+    if files < 0:
+        return None
+    for commit in commits:
+        try:
+            files += commit.read_bytes().count(b'{"add":')
+        except OSError:
+            return None
+    return files
+
+
+def mergeable_files(table: Path) -> int:
+    """Files a compaction would remove: small files beyond the first in each partition."""
+    from deltalake import DeltaTable
+
+    actions = DeltaTable(str(table)).get_add_actions(flatten=True)
+    columns = [
+        actions.column(c).to_pylist() for c in actions.column_names if c.startswith("partition.")
+    ]
+    partition_of = list(zip(*columns, strict=True)) if columns else [()] * actions.num_rows
+    small: dict[tuple[object, ...], int] = {}
+    for partition, size in zip(partition_of, actions.column("size_bytes").to_pylist(), strict=True):
+        if size < TARGET_FILE_SIZE:
+            small[partition] = small.get(partition, 0) + 1
+    return sum(n - 1 for n in small.values())
+
+
 def is_due(
-    table: Path, interval: int = CHECKPOINT_INTERVAL, small_files: int = SMALL_FILES
+    table: Path, interval: int = CHECKPOINT_INTERVAL, mergeable: int = MERGEABLE_FILES
 ) -> bool:
-    """Whether the table has ``interval`` commits, or ``small_files`` added data files,
-    since its last checkpoint."""
+    """Whether compacting the table would remove ``mergeable`` files or more, or it has
+    ``interval`` commits since its last checkpoint."""
     commits = commits_since_checkpoint(table)
     if len(commits) >= interval:
         return True
-    added = 0
-    for commit in commits:
-        try:
-            added += commit.read_bytes().count(b'{"add":')
-        except OSError:
-            continue
-    return added >= small_files
+    bound = active_files_upper_bound(table, commits)
+    if bound is not None and bound <= mergeable:
+        return False
+    try:
+        return mergeable_files(table) >= mergeable
+    except Exception:  # an unreadable table: let maintain_table name it
+        return True
 
 
 def maintain_table(table: Path, warehouse: Path) -> Upkeep:

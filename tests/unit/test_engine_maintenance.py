@@ -52,10 +52,12 @@ def test_a_table_with_ten_commits_is_compacted_and_checkpointed(tmp_path: Path) 
     assert upkeep(tmp_path) == []  # nothing due twice
 
 
-def test_many_added_files_make_a_table_due_before_ten_commits(tmp_path: Path) -> None:
+def test_many_small_files_in_a_partition_make_a_table_due_before_ten_commits(
+    tmp_path: Path,
+) -> None:
     table = tmp_path / "bronze" / "brz_wide"
-    _append(table, 2, partitions=maintenance.SMALL_FILES // 2)
-    assert len(DeltaTable(str(table)).file_uris()) == maintenance.SMALL_FILES
+    _append(table, 2, partitions=maintenance.MERGEABLE_FILES)  # two files in each partition
+    assert maintenance.mergeable_files(table) == maintenance.MERGEABLE_FILES
     assert maintenance.is_due(table)
     few = tmp_path / "bronze" / "brz_narrow"
     _append(few, 2, partitions=2)
@@ -64,9 +66,37 @@ def test_many_added_files_make_a_table_due_before_ten_commits(tmp_path: Path) ->
     done = {r.table: r for r in upkeep(tmp_path)}
 
     assert set(done) == {"bronze/brz_wide"}
-    assert done["bronze/brz_wide"].files_after == maintenance.SMALL_FILES // 2  # one per partition
+    assert done["bronze/brz_wide"].files_after == maintenance.MERGEABLE_FILES  # one per partition
     forced = {r.table for r in upkeep(tmp_path, force=True)}
     assert forced == {"bronze/brz_wide", "bronze/brz_narrow"}
+
+
+def test_a_table_checkpointed_by_the_engine_is_still_compacted(tmp_path: Path) -> None:
+    # Sail writes a checkpoint every ten commits itself but never merges files: a table
+    # appended to once a build must become due by its files, not by its commit count
+    table = tmp_path / "bronze" / "brz_daily"
+    for day in range(maintenance.MERGEABLE_FILES + 2):
+        _append(table, 1)
+        if day % maintenance.CHECKPOINT_INTERVAL == maintenance.CHECKPOINT_INTERVAL - 1:
+            DeltaTable(str(table)).create_checkpoint()
+    assert len(maintenance.commits_since_checkpoint(table)) < maintenance.CHECKPOINT_INTERVAL
+    before = _rows(table)
+    assert maintenance.is_due(table)
+
+    (done,) = upkeep(tmp_path)
+
+    assert (done.files_before, done.files_after) == (maintenance.MERGEABLE_FILES + 2, 1)
+    assert _rows(table) == before
+    assert not maintenance.is_due(table)
+
+
+def test_one_file_per_partition_is_never_rewritten(tmp_path: Path) -> None:
+    table = tmp_path / "gold" / "fct_by_day"
+    _append(table, 1, partitions=4 * maintenance.MERGEABLE_FILES)  # 40 partitions, 1 file each
+    assert maintenance.mergeable_files(table) == 0
+    assert not maintenance.is_due(table)
+    assert upkeep(tmp_path) == []
+    assert wap.delta_version(table) == 0
 
 
 def test_a_broken_table_is_reported_and_the_others_are_maintained(tmp_path: Path) -> None:
