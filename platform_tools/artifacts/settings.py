@@ -10,7 +10,6 @@ the key. Sections: ``[deps]``, ``[cost]`` (and ``[cost.teams.<team>]``), ``[obse
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -55,6 +54,8 @@ def load_settings(path: Path | None = None) -> Settings:
     chosen = path if path is not None else default_config_path()
     if chosen is None:
         return Settings(path=None, sections={})
+    import tomllib  # here: most runs have no configuration file to parse
+
     try:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -35,8 +35,10 @@ def _pack(name: str, values: list[Any]) -> Any:
 def _unpack(name: str, value: Any, size: int | None) -> list[Any]:
     if isinstance(value, list):
         column = value
-    elif isinstance(value, str) and name in _TEXT:
+    elif isinstance(value, str) and name == "unique_id":
         column = _split_shared(value)
+    elif isinstance(value, str) and name in _TEXT:
+        column = value.split(" ") if value else []
     elif isinstance(value, str) and (name in _FLOATS or name in _INTS):
         column = _numbers(value, name in _FLOATS)
     elif isinstance(value, dict) and size is not None:
@@ -85,8 +87,10 @@ _SHARED_MAX = 16
 
 
 def _split_shared(value: str) -> list[str]:
-    """Split a joined column; runs with the same node list share one list object (runs of
-    one project usually have identical node lists, and the analyses key on identity)."""
+    """Split a joined node list; runs with the same node list share one list object (runs of
+    one project usually have identical node lists, and the analyses key on identity). Only
+    node lists are kept: the status column differs from run to run, and keeping those would
+    fill the cache and evict the shared node list every :data:`_SHARED_MAX` runs."""
     column = _SHARED.get(value)
     if column is None:
         if len(_SHARED) >= _SHARED_MAX:

@@ -338,3 +338,18 @@ def test_history_reads_only_the_runs_asked_for(tmp_path: Path) -> None:
     assert len(load_history(tmp_path, limit=1, within_days=7).runs) == 3
     assert load_history(tmp_path, limit=0).runs == ()
     assert len(load_history(tmp_path).runs) == 6
+
+
+def test_runs_with_one_node_list_share_it_however_many_runs_are_read() -> None:
+    """Every run's status column differs; decoding them must not evict the shared node list
+    (health, usage and chargeback take their one-layout paths by identity)."""
+    from platform_tools.observe.history_columns import RunColumns
+
+    runs = []
+    for day in range(40):
+        run = RunColumns({"unique_id": " ".join(["model.p.a", "test.p.t"]),
+                          "status": f"success {'pass' if day % 3 else 'fail'}-{day}"})
+        run.check("status")
+        runs.append(run)
+    assert len({id(run["unique_id"]) for run in runs}) == 1
+    assert runs[5]["status"] == ["success", "pass-5"]
