@@ -27,8 +27,26 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from platform_tools.artifacts._io import as_dict, as_list, as_str, parse_artifact, read_bytes
+import msgspec
+
+from platform_tools.artifacts._io import (
+    as_dict,
+    as_list,
+    as_str,
+    decode_artifact,
+    read_bytes,
+    to_doc,
+)
 from platform_tools.artifacts.cache import cached_parse
+from platform_tools.artifacts.schema import (
+    ColumnDoc,
+    DependsOn,
+    ManifestDoc,
+    Metadata,
+    NodeConfig,
+    NodeDoc,
+    TestMetadata,
+)
 from platform_tools.errors import ArtifactError
 
 # Resource types that are tables or views built by dbt (and so have a team, a cost, a run).
@@ -84,16 +102,20 @@ class Column:
     constraints: tuple[str, ...]
 
     @classmethod
-    def from_node(cls, name: str, raw: Mapping[str, Any]) -> Column:
-        constraints = tuple(
-            str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
-        )
+    def from_doc(cls, name: str, doc: ColumnDoc) -> Column:
         return _new_column(
-            name=str(raw.get("name") or name),
-            description=str(raw.get("description") or ""),
-            data_type=as_str(raw.get("data_type")),
-            constraints=constraints,
+            name=str(doc.name or name),
+            description=str(doc.description or ""),
+            data_type=as_str(doc.data_type),
+            constraints=_constraint_types(doc.constraints),
         )
+
+
+def _constraint_types(value: Any) -> tuple[str, ...]:
+    """The ``type`` of each constraint object of a ``constraints`` list."""
+    if not isinstance(value, list) or not value:
+        return ()
+    return tuple(str(c.get("type")) for c in value if isinstance(c, dict))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,60 +164,65 @@ class Node:
 
     @classmethod
     def from_node(cls, raw: Mapping[str, Any]) -> Node:
-        # a hot loop on large manifests (25,000 nodes): the dict lookups are bound once
-        get = raw.get
-        config = as_dict(get("config"))
-        config_get = config.get
-        contract = as_dict(get("contract")) or as_dict(config_get("contract"))
-        raw_columns = get("columns")
+        """A node from its JSON object (as in ``manifest.json``'s ``nodes``)."""
+        return cls.from_doc(msgspec.convert(raw, NodeDoc))
+
+    @classmethod
+    def from_doc(cls, doc: NodeDoc) -> Node:
+        # a hot loop on large manifests (25,000 nodes)
+        config = doc.config if isinstance(doc.config, NodeConfig) else _EMPTY_CONFIG
+        contract = as_dict(doc.contract) or as_dict(config.contract)
+        raw_columns = doc.columns
         columns = tuple(
-            Column.from_node(name, col)
+            Column.from_doc(name, col)
             for name, col in raw_columns.items()
-            if isinstance(col, dict)
+            if isinstance(col, ColumnDoc)
         ) if isinstance(raw_columns, dict) and raw_columns else ()
-        test_metadata = as_dict(get("test_metadata"))
-        resource_type = str(get("resource_type") or "")
-        attached = as_str(get("attached_node"))
-        depends_on = tuple(map(str, as_list(as_dict(get("depends_on")).get("nodes"))))
+        test_metadata = doc.test_metadata
+        depends = doc.depends_on
+        resource_type = str(doc.resource_type or "")
+        attached = as_str(doc.attached_node)
+        depends_on = tuple(map(str, as_list(
+            depends.nodes if isinstance(depends, DependsOn) else None)))
         if resource_type == "unit_test" and attached is None and depends_on:
             attached = depends_on[0]
-        enabled = config_get("enabled", True)
-        meta = dict(as_dict(get("meta")))  # merged_meta(raw): config.meta wins
-        meta.update(as_dict(config_get("meta")))
-        group = as_str(get("group")) or as_str(config_get("group"))
+        enabled = config.enabled
+        meta = dict(as_dict(doc.meta))  # merged_meta: config.meta wins
+        meta.update(as_dict(config.meta))
+        group = as_str(doc.group) or as_str(config.group)
         layer = as_str(meta.get("layer"))
         upstream = meta.get("upstream_domains")
-        raw_constraints = get("constraints")
-        unique_id = raw["unique_id"]
+        unique_id = doc.unique_id
+        if unique_id is msgspec.UNSET:
+            raise KeyError("unique_id")
         return _new_node(  # Node(...) without the frozen __init__'s cost, see _slot_filler
             unique_id=str(unique_id),
-            name=str(get("name") or unique_id),
+            name=str(doc.name or unique_id),
             resource_type=resource_type,
-            package_name=str(get("package_name") or ""),
-            original_file_path=str(get("original_file_path") or get("path") or ""),
-            patch_path=as_str(get("patch_path")),
-            database=as_str(get("database")),
-            schema=as_str(get("schema")),
-            alias=as_str(get("alias")) or as_str(get("name")),
-            relation_name=as_str(get("relation_name")),
+            package_name=str(doc.package_name or ""),
+            original_file_path=str(doc.original_file_path or doc.path or ""),
+            patch_path=as_str(doc.patch_path),
+            database=as_str(doc.database),
+            schema=as_str(doc.schema),
+            alias=as_str(doc.alias) or as_str(doc.name),
+            relation_name=as_str(doc.relation_name),
             group=group,
-            access=as_str(get("access")) or as_str(config_get("access")),
-            materialized=as_str(config_get("materialized")),
+            access=as_str(doc.access) or as_str(config.access),
+            materialized=as_str(config.materialized),
             enabled=bool(enabled) if enabled is not None else True,
             meta=meta,
-            description=str(get("description") or ""),
+            description=str(doc.description or ""),
             columns=columns,
             contract_enforced=bool(contract.get("enforced", False)),
             depends_on=depends_on,
-            version=_version(get("version")),
-            latest_version=_version(get("latest_version")),
-            deprecation_date=as_str(get("deprecation_date")),
-            tags=tuple(map(str, as_list(get("tags")))),
-            constraints=tuple(
-                str(c.get("type")) for c in raw_constraints if isinstance(c, dict)
-            ) if isinstance(raw_constraints, list) and raw_constraints else (),
-            test_name=as_str(test_metadata.get("name")),
-            column_name=as_str(get("column_name")),
+            version=_version(doc.version),
+            latest_version=_version(doc.latest_version),
+            deprecation_date=as_str(doc.deprecation_date),
+            tags=tuple(map(str, as_list(doc.tags))),
+            constraints=_constraint_types(doc.constraints),
+            test_name=as_str(test_metadata.name)
+            if isinstance(test_metadata, TestMetadata) else None,
+            column_name=as_str(doc.column_name),
             attached_node=attached,
             team=group or owner_team(meta.get("owner")),
             domain=as_str(meta.get("domain")),
@@ -395,14 +422,14 @@ class ManifestMetadata:
     adapter_type: str | None
 
     @classmethod
-    def from_node(cls, raw: Mapping[str, Any]) -> ManifestMetadata:
+    def from_doc(cls, doc: Metadata) -> ManifestMetadata:
         return cls(
-            schema_version=str(raw.get("dbt_schema_version") or ""),
-            dbt_version=str(raw.get("dbt_version") or ""),
-            invocation_id=as_str(raw.get("invocation_id")),
-            generated_at=as_str(raw.get("generated_at")),
-            project_name=as_str(raw.get("project_name")),
-            adapter_type=as_str(raw.get("adapter_type")),
+            schema_version=str(doc.dbt_schema_version or ""),
+            dbt_version=str(doc.dbt_version or ""),
+            invocation_id=as_str(doc.invocation_id),
+            generated_at=as_str(doc.generated_at),
+            project_name=as_str(doc.project_name),
+            adapter_type=as_str(doc.adapter_type),
         )
 
 
@@ -457,27 +484,33 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: Path) -> Manifest:
+        """The manifest of the JSON values ``data`` (a parsed ``manifest.json``)."""
+        return cls.from_doc(to_doc(path, data, ManifestDoc), path)
+
+    @classmethod
+    def from_doc(cls, doc: ManifestDoc, path: Path) -> Manifest:
         current = "metadata"
         try:
-            metadata = ManifestMetadata.from_node(as_dict(data.get("metadata")))
+            metadata = ManifestMetadata.from_doc(doc.metadata)
             nodes: dict[str, Node] = {}
-            for current, raw in as_dict(data.get("nodes")).items():
-                nodes[current] = Node.from_node(raw)
-            for current, raw in as_dict(data.get("unit_tests")).items():
-                nodes[current] = Node.from_node(raw)
+            from_doc = Node.from_doc
+            for current, node in doc.nodes.items():
+                nodes[current] = from_doc(node)
+            for current, node in (doc.unit_tests or {}).items():
+                nodes[current] = from_doc(node)
             sources = {}
-            for current, raw in as_dict(data.get("sources")).items():
+            for current, raw in (doc.sources or {}).items():
                 sources[current] = Source.from_node(raw)
             exposures = {}
-            for current, raw in as_dict(data.get("exposures")).items():
+            for current, raw in (doc.exposures or {}).items():
                 exposures[current] = Exposure.from_node(raw)
             groups = {}
-            for current, raw in as_dict(data.get("groups")).items():
+            for current, raw in (doc.groups or {}).items():
                 group = Group.from_node(raw if "name" in raw else {**raw, "name": current})
                 groups[group.name] = group
             disabled: dict[str, Node] = {}
-            for current, variants in as_dict(data.get("disabled")).items():
-                first = next((v for v in as_list(variants) if isinstance(v, dict)), None)
+            for current, variants in (doc.disabled or {}).items():
+                first = next((v for v in variants if isinstance(v, dict)), None)
                 if first is not None and "unique_id" in first:
                     disabled[current] = Node.from_node(first)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -493,8 +526,8 @@ class Manifest:
             exposures=exposures,
             groups=groups,
             disabled=disabled,
-            semantic_model_count=len(as_dict(data.get("semantic_models"))),
-            metric_count=len(as_dict(data.get("metrics"))),
+            semantic_model_count=len(doc.semantic_models or {}),
+            metric_count=len(doc.metrics or {}),
         )
 
 
@@ -503,7 +536,7 @@ def load_manifest(path: Path) -> Manifest:
     return cached_parse(
         path,
         lambda: read_bytes(path, "manifest"),
-        lambda raw: Manifest.from_dict(parse_artifact(path, raw, "manifest"), path),
+        lambda raw: Manifest.from_doc(decode_artifact(path, raw, "manifest", ManifestDoc), path),
         _manifest_to_slim,
         lambda slim: _manifest_from_slim(slim, path),
     )
@@ -547,6 +580,7 @@ def _slot_filler(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
 
 
 _new_node = _slot_filler(Node, _NODE_FIELDS)
+_EMPTY_CONFIG = NodeConfig()
 _new_column = _slot_filler(Column, tuple(f.name for f in fields(Column)))
 
 
