@@ -29,7 +29,7 @@ from platform_tools.artifacts._io import paused_gc
 
 CACHE_DIR = ".platform_tools_cache"
 NO_CACHE_ENV = "PLATFORM_TOOLS_NO_CACHE"
-FORMAT = 3  # 3: Exposure.group
+FORMAT = 4  # 3: Exposure.group; 4: the manifest as arrays of msgspec structs
 MIN_SIZE = 1_000_000  # smaller files parse faster than the cache is checked
 SETTLE_NS = 2_000_000_000  # a stat this recent might not tell two versions apart
 
@@ -60,9 +60,14 @@ def cached_parse(
     parse: Callable[[bytes], T],
     encode: Callable[[T], Any],
     decode: Callable[[Any], T],
+    *,
+    dump: Callable[[Any], bytes] = orjson.dumps,
+    load: Callable[[bytes], Any] = orjson.loads,
 ) -> T:
     """``decode`` the cached slim form of ``path``, or ``parse`` its bytes (``read()``, which
-    raises the artifact's own errors) and store ``encode(result)`` for next time."""
+    raises the artifact's own errors) and store ``encode(result)`` for next time. The slim
+    form is JSON through orjson (``dump``, ``load``) unless ``encode`` and ``decode`` do
+    their own (``dump=load=`` :func:`as_is`)."""
     raw: bytes | None = None
 
     def once() -> bytes:
@@ -80,15 +85,19 @@ def cached_parse(
     entry = _entry(path, _key(stat, once))
     try:
         with paused_gc():
-            return decode(orjson.loads(entry.read_bytes()))
+            return decode(load(entry.read_bytes()))
     except Exception:  # no entry, or an unusable one: parse the artifact
         pass
     with paused_gc():
         result = parse(once())
     # a read-only target directory or a full disk means no cache, and no harm
     with contextlib.suppress(Exception):
-        store_bytes(entry, orjson.dumps(encode(result)))
+        store_bytes(entry, dump(encode(result)))
     return result
+
+
+def as_is(value: T) -> T:
+    return value
 
 
 def store_bytes(entry: Path, data: bytes) -> None:

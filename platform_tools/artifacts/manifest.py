@@ -21,11 +21,10 @@ node's ``meta`` and ``config.meta``, the latter winning):
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
@@ -37,7 +36,7 @@ from platform_tools.artifacts._io import (
     read_bytes,
     to_doc,
 )
-from platform_tools.artifacts.cache import cached_parse
+from platform_tools.artifacts.cache import as_is, cached_parse
 from platform_tools.artifacts.schema import (
     ColumnDoc,
     DependsOn,
@@ -84,6 +83,9 @@ def parse_hours(value: Any) -> float | None:
     return hours if hours > 0 else None
 
 
+_EMPTY_CONFIG = NodeConfig()  # a node's config that is not a JSON object reads as {}
+
+
 def _version(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -92,8 +94,7 @@ def _version(value: Any) -> str | None:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A column declared in a model's properties (not necessarily in the table)."""
 
     name: str
@@ -103,11 +104,11 @@ class Column:
 
     @classmethod
     def from_doc(cls, name: str, doc: ColumnDoc) -> Column:
-        return _new_column(
-            name=str(doc.name or name),
-            description=str(doc.description or ""),
-            data_type=as_str(doc.data_type),
-            constraints=_constraint_types(doc.constraints),
+        return cls(
+            str(doc.name or name),
+            str(doc.description or ""),
+            as_str(doc.data_type),
+            _constraint_types(doc.constraints),
         )
 
 
@@ -118,8 +119,7 @@ def _constraint_types(value: Any) -> tuple[str, ...]:
     return tuple(str(c.get("type")) for c in value if isinstance(c, dict))
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A model, seed, snapshot, test, unit test, analysis or operation."""
 
     unique_id: str
@@ -169,71 +169,67 @@ class Node:
 
     @classmethod
     def from_doc(cls, doc: NodeDoc) -> Node:
-        # a hot loop on large manifests (25,000 nodes)
+        # the hot loop of a large manifest (25,000 nodes): no keyword arguments, and a node
+        # without meta (most tests) skips the platform conventions
+        text, column = as_str, Column.from_doc
         config = doc.config if isinstance(doc.config, NodeConfig) else _EMPTY_CONFIG
         contract = as_dict(doc.contract) or as_dict(config.contract)
         raw_columns = doc.columns
-        columns = tuple(
-            Column.from_doc(name, col)
+        columns = tuple([
+            column(name, col)
             for name, col in raw_columns.items()
             if isinstance(col, ColumnDoc)
-        ) if isinstance(raw_columns, dict) and raw_columns else ()
+        ]) if isinstance(raw_columns, dict) and raw_columns else ()
         test_metadata = doc.test_metadata
         depends = doc.depends_on
         resource_type = str(doc.resource_type or "")
-        attached = as_str(doc.attached_node)
+        attached = text(doc.attached_node)
         depends_on = tuple(map(str, as_list(
             depends.nodes if isinstance(depends, DependsOn) else None)))
         if resource_type == "unit_test" and attached is None and depends_on:
             attached = depends_on[0]
         enabled = config.enabled
         meta = dict(as_dict(doc.meta))  # merged_meta: config.meta wins
-        meta.update(as_dict(config.meta))
-        group = as_str(doc.group) or as_str(config.group)
-        layer = as_str(meta.get("layer"))
-        upstream = meta.get("upstream_domains")
+        config_meta = config.meta
+        if config_meta:
+            meta.update(as_dict(config_meta))
+        group = text(doc.group) or text(config.group)
         unique_id = doc.unique_id
         if unique_id is msgspec.UNSET:
             raise KeyError("unique_id")
-        return _new_node(  # Node(...) without the frozen __init__'s cost, see _slot_filler
-            unique_id=str(unique_id),
-            name=str(doc.name or unique_id),
-            resource_type=resource_type,
-            package_name=str(doc.package_name or ""),
-            original_file_path=str(doc.original_file_path or doc.path or ""),
-            patch_path=as_str(doc.patch_path),
-            database=as_str(doc.database),
-            schema=as_str(doc.schema),
-            alias=as_str(doc.alias) or as_str(doc.name),
-            relation_name=as_str(doc.relation_name),
-            group=group,
-            access=as_str(doc.access) or as_str(config.access),
-            materialized=as_str(config.materialized),
-            enabled=bool(enabled) if enabled is not None else True,
-            meta=meta,
-            description=str(doc.description or ""),
-            columns=columns,
-            contract_enforced=bool(contract.get("enforced", False)),
-            depends_on=depends_on,
-            version=_version(doc.version),
-            latest_version=_version(doc.latest_version),
-            deprecation_date=as_str(doc.deprecation_date),
-            tags=tuple(map(str, as_list(doc.tags))),
-            constraints=_constraint_types(doc.constraints),
-            test_name=as_str(test_metadata.name)
-            if isinstance(test_metadata, TestMetadata) else None,
-            column_name=as_str(doc.column_name),
-            attached_node=attached,
-            team=group or owner_team(meta.get("owner")),
-            domain=as_str(meta.get("domain")),
-            layer=layer.lower() if layer else None,
-            tier=parse_tier(meta.get("tier")),
-            sla_freshness_hours=parse_hours(as_dict(meta.get("sla")).get("freshness_hours")),
-            upstream_domains=(upstream,) if isinstance(upstream, str)
-            else tuple(map(str, as_list(upstream))),
+        name = doc.name
+        return cls(
+            str(unique_id),
+            str(name or unique_id),
+            resource_type,
+            str(doc.package_name or ""),
+            str(doc.original_file_path or doc.path or ""),
+            text(doc.patch_path),
+            text(doc.database),
+            text(doc.schema),
+            text(doc.alias) or text(name),
+            text(doc.relation_name),
+            group,
+            text(doc.access) or text(config.access),
+            text(config.materialized),
+            bool(enabled) if enabled is not None else True,
+            meta,
+            str(doc.description or ""),
+            columns,
+            bool(contract.get("enforced", False)),
+            depends_on,
+            _version(doc.version),
+            _version(doc.latest_version),
+            text(doc.deprecation_date),
+            tuple(map(str, as_list(doc.tags))),
+            _constraint_types(doc.constraints),
+            text(test_metadata.name) if isinstance(test_metadata, TestMetadata) else None,
+            text(doc.column_name),
+            attached,
+            *(_conventions(meta, group) if meta else (group, None, None, None, None, ())),
         )
 
-    # platform conventions (resolved once, in from_node) are the fields after these
+    # platform conventions (resolved once, in from_doc) are the fields after these
     @property
     def is_public(self) -> bool:
         return self.access == "public"
@@ -271,6 +267,23 @@ class Node:
         return (self.patch_path or "").split("://", 1)[-1]
 
 
+def _conventions(meta: Mapping[str, Any], group: str | None) -> tuple[
+    str | None, str | None, str | None, int | None, float | None, tuple[str, ...]
+]:
+    """The last fields of a :class:`Node`, from its merged ``meta`` and its dbt ``group``:
+    team, domain, layer, tier, SLA freshness hours, upstream domains."""
+    layer = as_str(meta.get("layer"))
+    upstream = meta.get("upstream_domains")
+    return (
+        group or owner_team(meta.get("owner")),
+        as_str(meta.get("domain")),
+        layer.lower() if layer else None,
+        parse_tier(meta.get("tier")),
+        parse_hours(as_dict(meta.get("sla")).get("freshness_hours")),
+        (upstream,) if isinstance(upstream, str) else tuple(map(str, as_list(upstream))),
+    )
+
+
 def owner_team(value: Any) -> str | None:
     """``meta.owner`` as a team name: a string, or the ``team``/``name`` of a mapping."""
     if isinstance(value, dict):
@@ -278,8 +291,7 @@ def owner_team(value: Any) -> str | None:
     return as_str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(msgspec.Struct, frozen=True, array_like=True, gc=False):
     unique_id: str
     source_name: str
     name: str
@@ -327,8 +339,7 @@ class Source:
         return f"{self.source_name}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
+class Exposure(msgspec.Struct, frozen=True, array_like=True, gc=False):
     unique_id: str
     name: str
     label: str
@@ -386,8 +397,7 @@ class Exposure:
         return self.owner_name or self.owner_email
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(msgspec.Struct, frozen=True, array_like=True, gc=False):
     unique_id: str
     name: str
     owner_name: str | None
@@ -412,8 +422,7 @@ class Group:
         return bool(self.owner_name or self.owner_email)
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestMetadata:
+class ManifestMetadata(msgspec.Struct, frozen=True, array_like=True, gc=False):
     schema_version: str
     dbt_version: str
     invocation_id: str | None
@@ -537,94 +546,49 @@ def load_manifest(path: Path) -> Manifest:
         path,
         lambda: read_bytes(path, "manifest"),
         lambda raw: Manifest.from_doc(decode_artifact(path, raw, "manifest", ManifestDoc), path),
-        _manifest_to_slim,
-        lambda slim: _manifest_from_slim(slim, path),
+        _to_cache,
+        lambda raw: _from_cache(raw, path),
+        dump=as_is,
+        load=as_is,
     )
 
 
-# slim form for the parse cache ------------------------------------------------------------
-_NODE_FIELDS = tuple(f.name for f in fields(Node))
-_TUPLE_FIELDS = frozenset({"depends_on", "tags", "constraints", "upstream_domains"})
+# the parse cache: the manifest's objects as JSON arrays (array-like structs) ---------------
+class _Cached(msgspec.Struct, array_like=True, gc=False):
+    metadata: ManifestMetadata
+    nodes: list[Node]
+    sources: list[Source]
+    exposures: list[Exposure]
+    groups: list[Group]
+    disabled: list[tuple[str, Node]]
+    counts: tuple[int, int]
 
 
-_node_values = operator.attrgetter(*_NODE_FIELDS)
-_column_values = operator.attrgetter("name", "description", "data_type", "constraints")
+_CACHE_DECODER: msgspec.json.Decoder[_Cached] = msgspec.json.Decoder(_Cached)
 
 
-def _node_row(node: Node) -> list[Any]:
-    row = list(_node_values(node))  # tuples and dicts as they are: orjson writes them
-    row[_COLUMNS_AT] = [_column_values(c) for c in row[_COLUMNS_AT]]
-    return row
+def _to_cache(manifest: Manifest) -> bytes:
+    return msgspec.json.encode(_Cached(
+        manifest.metadata,
+        list(manifest.nodes.values()),
+        list(manifest.sources.values()),
+        list(manifest.exposures.values()),
+        list(manifest.groups.values()),
+        list(manifest.disabled.items()),
+        (manifest.semantic_model_count, manifest.metric_count),
+    ))
 
 
-_COLUMNS_AT = _NODE_FIELDS.index("columns")
-_TUPLES_AT = tuple(_NODE_FIELDS.index(name) for name in sorted(_TUPLE_FIELDS))
-
-
-T = TypeVar("T")
-
-
-def _slot_filler(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
-    """``cls(*values)`` (or ``cls(**values)``, every field given) for a frozen, slotted
-    dataclass without ``__post_init__``, minus the frozen ``__init__``'s
-    ``object.__setattr__`` per field: the values go straight into the slots (a third of the
-    time of decoding the cached manifest went into ``Node.__init__``)."""
-    setters = {f"_set_{i}": getattr(cls, name).__set__ for i, name in enumerate(names)}
-    values = ", ".join(names)  # the field names: fill(*row) or fill(name=value, ...)
-    body = "\n".join(f"    _set_{i}(obj, {name})" for i, name in enumerate(names))
-    source = f"def fill({values}):\n    obj = _new(_cls)\n{body}\n    return obj\n"
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
-    exec(source, scope)  # noqa: S102 - generated from the dataclass's own field names
-    fill: Callable[..., T] = scope["fill"]
-    return fill
-
-
-_new_node = _slot_filler(Node, _NODE_FIELDS)
-_EMPTY_CONFIG = NodeConfig()
-_new_column = _slot_filler(Column, tuple(f.name for f in fields(Column)))
-
-
-def _node_from_row(row: list[Any]) -> Node:
-    new_column = _new_column
-    row[_COLUMNS_AT] = tuple(
-        [new_column(n, d, t, tuple(c)) for n, d, t, c in row[_COLUMNS_AT]]
-    )
-    for index in _TUPLES_AT:
-        row[index] = tuple(row[index])
-    return _new_node(*row)
-
-
-def _row(obj: Any) -> list[Any]:
-    return [getattr(obj, f.name) for f in fields(obj)]
-
-
-def _manifest_to_slim(manifest: Manifest) -> dict[str, Any]:
-    return {
-        "metadata": _row(manifest.metadata),
-        "nodes": [_node_row(n) for n in manifest.nodes.values()],
-        "sources": [_row(s) for s in manifest.sources.values()],
-        "exposures": [_row(e) for e in manifest.exposures.values()],
-        "groups": [_row(g) for g in manifest.groups.values()],
-        "disabled": [[uid, _node_row(n)] for uid, n in manifest.disabled.items()],
-        "counts": [manifest.semantic_model_count, manifest.metric_count],
-    }
-
-
-def _manifest_from_slim(slim: Mapping[str, Any], path: Path) -> Manifest:
-    nodes = {row[0]: _node_from_row(row) for row in slim["nodes"]}
-    exposures = {}
-    for row in slim["exposures"]:
-        row[-1] = tuple(row[-1])
-        exposures[row[0]] = Exposure(*row)
-    groups = {row[1]: Group(*row) for row in slim["groups"]}
+def _from_cache(raw: bytes, path: Path) -> Manifest:
+    cached = _CACHE_DECODER.decode(raw)
     return Manifest(
         path=path,
-        metadata=ManifestMetadata(*slim["metadata"]),
-        nodes=nodes,
-        sources={row[0]: Source(*row) for row in slim["sources"]},
-        exposures=exposures,
-        groups=groups,
-        disabled={uid: _node_from_row(row) for uid, row in slim["disabled"]},
-        semantic_model_count=int(slim["counts"][0]),
-        metric_count=int(slim["counts"][1]),
+        metadata=cached.metadata,
+        nodes={n.unique_id: n for n in cached.nodes},
+        sources={s.unique_id: s for s in cached.sources},
+        exposures={e.unique_id: e for e in cached.exposures},
+        groups={g.name: g for g in cached.groups},
+        disabled=dict(cached.disabled),
+        semantic_model_count=cached.counts[0],
+        metric_count=cached.counts[1],
     )
