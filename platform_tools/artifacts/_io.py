@@ -131,9 +131,11 @@ def decode_artifact(path: Path, raw: bytes, kind: str, doc_type: type[A]) -> A:
     that passes there too is converted from its JSON values (:func:`to_doc`).
     """
     try:
+        if not raw.isascii():  # msgspec skips unread strings unchecked; orjson rejects bad UTF-8
+            raw.decode()
         with paused_gc():
             doc = _decoder(doc_type).decode(raw)
-    except msgspec.DecodeError:  # msgspec.ValidationError is one too
+    except (msgspec.DecodeError, UnicodeDecodeError):  # a ValidationError is a DecodeError
         return to_doc(path, parse_artifact(path, raw, kind), doc_type)
     check_version(path, doc.metadata.dbt_schema_version, kind)
     return doc
