@@ -1,8 +1,9 @@
 """A parse cache for large artifacts, like dbt's own ``partial_parse.msgpack``.
 
-Parsing a 60 MB ``manifest.json`` takes a second or more; the handful of fields the tools
-keep takes a fraction of that. After a successful parse, the slim form is written (as JSON,
-never pickle) to ``<target>/.platform_tools_cache/<file>.<key>.json``, where the key covers
+Parsing a 60 MB ``manifest.json`` takes a third of a second or more; the handful of fields
+the tools keep takes a fraction of that. After a successful parse, the slim form is written
+(as JSON, never pickle: the manifest's structs as arrays through msgspec, others through
+orjson) to ``<target>/.platform_tools_cache/<file>.<key>.json``, where the key covers
 the cache format, the package version and the file's stat: size, inode, modification and
 change times (ns), like git's index. A hit never reads the artifact. A file modified less
 than :data:`SETTLE_NS` ago (a later write within the same file-system timestamp tick could
