@@ -1,6 +1,6 @@
 """dbt artifacts (manifest v10-v12, run_results v4-v6, sources v3, catalog v1) parsed once
-into small frozen objects with plain ``json`` and dataclasses, plus the ownership and lineage
-lookups the commands share."""
+into small frozen objects (the manifest decoded with msgspec, the others with orjson), plus
+the ownership and lineage lookups the commands share."""
 
 from platform_tools.artifacts.catalog import Catalog, CatalogTable, load_catalog
 from platform_tools.artifacts.manifest import (

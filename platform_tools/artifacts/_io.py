@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+import msgspec
 import orjson
 
+from platform_tools.artifacts.schema import Artifact
 from platform_tools.errors import ArtifactError
+
+A = TypeVar("A", bound=Artifact)
 
 SCHEMA_PREFIX = "https://schemas.getdbt.com/dbt/"
 
@@ -113,15 +118,56 @@ def parse_artifact(path: Path, raw: bytes, kind: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
         raise ArtifactError(f"{path}: has no 'metadata' object; it is not a dbt {kind} artifact")
-    version = str(data["metadata"].get("dbt_schema_version") or "")
-    expected = [f"{SCHEMA_PREFIX}{kind}/{v}.json" for v in SUPPORTED_VERSIONS[kind]]
-    if version not in expected:
-        raise ArtifactError(
-            f"{path}: unsupported dbt_schema_version {version or '(missing)'!r}; "
-            f"platform-tools reads {supported_range(kind)}, {hint} with a supported dbt"
-        )
+    check_version(path, data["metadata"].get("dbt_schema_version"), kind)
     check_shape(path, data, kind)
     return data
+
+
+def decode_artifact(path: Path, raw: bytes, kind: str, doc_type: type[A]) -> A:
+    """Decode ``raw`` (the bytes of ``path``) straight into ``doc_type``, its fields only.
+
+    A file the typed decoder refuses (not JSON, not an artifact, a collection of the wrong
+    type) goes through :func:`parse_artifact`, whose one-line error names the problem; one
+    that passes there too is converted from its JSON values (:func:`to_doc`).
+    """
+    try:
+        if not raw.isascii():  # msgspec skips unread strings unchecked; orjson rejects bad UTF-8
+            raw.decode()
+        with paused_gc():
+            doc = _decoder(doc_type).decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # a ValidationError is a DecodeError
+        return to_doc(path, parse_artifact(path, raw, kind), doc_type)
+    check_version(path, doc.metadata.dbt_schema_version, kind)
+    return doc
+
+
+def to_doc(path: Path, data: Mapping[str, Any], doc_type: type[A]) -> A:
+    """``data`` (JSON values) as ``doc_type``; a value of another type is an ArtifactError."""
+    try:
+        with paused_gc():
+            return msgspec.convert(data, doc_type)
+    except msgspec.ValidationError as exc:
+        raise ArtifactError(
+            f"{path}: unexpected structure ({exc}); regenerate it with dbt"
+        ) from None
+
+
+@cache
+def _decoder(doc_type: type[A]) -> msgspec.json.Decoder[A]:
+    return msgspec.json.Decoder(doc_type)
+
+
+def check_version(path: Path, version: Any, kind: str) -> None:
+    """Raise :class:`ArtifactError` unless ``version`` (``metadata.dbt_schema_version``) is
+    one of the ``kind`` schema versions this package reads."""
+    found = str(version or "")
+    expected = [f"{SCHEMA_PREFIX}{kind}/{v}.json" for v in SUPPORTED_VERSIONS[kind]]
+    if found not in expected:
+        raise ArtifactError(
+            f"{path}: unsupported dbt_schema_version {found or '(missing)'!r}; "
+            f"platform-tools reads {supported_range(kind)}, {_REGENERATE[kind]} with a "
+            "supported dbt"
+        )
 
 
 def supported_range(kind: str) -> str:

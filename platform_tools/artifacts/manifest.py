@@ -21,14 +21,31 @@ node's ``meta`` and ``config.meta``, the latter winning):
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from platform_tools.artifacts._io import as_dict, as_list, as_str, parse_artifact, read_bytes
-from platform_tools.artifacts.cache import cached_parse
+import msgspec
+
+from platform_tools.artifacts._io import (
+    as_dict,
+    as_list,
+    as_str,
+    decode_artifact,
+    read_bytes,
+    to_doc,
+)
+from platform_tools.artifacts.cache import as_is, cached_parse
+from platform_tools.artifacts.schema import (
+    ColumnDoc,
+    DependsOn,
+    ManifestDoc,
+    Metadata,
+    NodeConfig,
+    NodeDoc,
+    TestMetadata,
+)
 from platform_tools.errors import ArtifactError
 
 # Resource types that are tables or views built by dbt (and so have a team, a cost, a run).
@@ -66,6 +83,9 @@ def parse_hours(value: Any) -> float | None:
     return hours if hours > 0 else None
 
 
+_EMPTY_CONFIG = NodeConfig()  # a node's config that is not a JSON object reads as {}
+
+
 def _version(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -74,8 +94,7 @@ def _version(value: Any) -> str | None:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A column declared in a model's properties (not necessarily in the table)."""
 
     name: str
@@ -84,20 +103,23 @@ class Column:
     constraints: tuple[str, ...]
 
     @classmethod
-    def from_node(cls, name: str, raw: Mapping[str, Any]) -> Column:
-        constraints = tuple(
-            str(c.get("type")) for c in as_list(raw.get("constraints")) if isinstance(c, dict)
-        )
-        return _new_column(
-            name=str(raw.get("name") or name),
-            description=str(raw.get("description") or ""),
-            data_type=as_str(raw.get("data_type")),
-            constraints=constraints,
+    def from_doc(cls, name: str, doc: ColumnDoc) -> Column:
+        return cls(
+            str(doc.name or name),
+            str(doc.description or ""),
+            as_str(doc.data_type),
+            _constraint_types(doc.constraints),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+def _constraint_types(value: Any) -> tuple[str, ...]:
+    """The ``type`` of each constraint object of a ``constraints`` list."""
+    if not isinstance(value, list) or not value:
+        return ()
+    return tuple(str(c.get("type")) for c in value if isinstance(c, dict))
+
+
+class Node(msgspec.Struct, frozen=True, array_like=True, gc=False):
     """A model, seed, snapshot, test, unit test, analysis or operation."""
 
     unique_id: str
@@ -142,71 +164,72 @@ class Node:
 
     @classmethod
     def from_node(cls, raw: Mapping[str, Any]) -> Node:
-        # a hot loop on large manifests (25,000 nodes): the dict lookups are bound once
-        get = raw.get
-        config = as_dict(get("config"))
-        config_get = config.get
-        contract = as_dict(get("contract")) or as_dict(config_get("contract"))
-        raw_columns = get("columns")
-        columns = tuple(
-            Column.from_node(name, col)
+        """A node from its JSON object (as in ``manifest.json``'s ``nodes``)."""
+        return cls.from_doc(msgspec.convert(raw, NodeDoc))
+
+    @classmethod
+    def from_doc(cls, doc: NodeDoc) -> Node:
+        # the hot loop of a large manifest (25,000 nodes): no keyword arguments, and a node
+        # without meta (most tests) skips the platform conventions
+        text, column = as_str, Column.from_doc
+        config = doc.config if isinstance(doc.config, NodeConfig) else _EMPTY_CONFIG
+        contract = as_dict(doc.contract) or as_dict(config.contract)
+        raw_columns = doc.columns
+        columns = tuple([
+            column(name, col)
             for name, col in raw_columns.items()
-            if isinstance(col, dict)
-        ) if isinstance(raw_columns, dict) and raw_columns else ()
-        test_metadata = as_dict(get("test_metadata"))
-        resource_type = str(get("resource_type") or "")
-        attached = as_str(get("attached_node"))
-        depends_on = tuple(map(str, as_list(as_dict(get("depends_on")).get("nodes"))))
+            if isinstance(col, ColumnDoc)
+        ]) if isinstance(raw_columns, dict) and raw_columns else ()
+        test_metadata = doc.test_metadata
+        depends = doc.depends_on
+        resource_type = str(doc.resource_type or "")
+        attached = text(doc.attached_node)
+        depends_on = tuple(map(str, as_list(
+            depends.nodes if isinstance(depends, DependsOn) else None)))
         if resource_type == "unit_test" and attached is None and depends_on:
             attached = depends_on[0]
-        enabled = config_get("enabled", True)
-        meta = dict(as_dict(get("meta")))  # merged_meta(raw): config.meta wins
-        meta.update(as_dict(config_get("meta")))
-        group = as_str(get("group")) or as_str(config_get("group"))
-        layer = as_str(meta.get("layer"))
-        upstream = meta.get("upstream_domains")
-        raw_constraints = get("constraints")
-        unique_id = raw["unique_id"]
-        return _new_node(  # Node(...) without the frozen __init__'s cost, see _slot_filler
-            unique_id=str(unique_id),
-            name=str(get("name") or unique_id),
-            resource_type=resource_type,
-            package_name=str(get("package_name") or ""),
-            original_file_path=str(get("original_file_path") or get("path") or ""),
-            patch_path=as_str(get("patch_path")),
-            database=as_str(get("database")),
-            schema=as_str(get("schema")),
-            alias=as_str(get("alias")) or as_str(get("name")),
-            relation_name=as_str(get("relation_name")),
-            group=group,
-            access=as_str(get("access")) or as_str(config_get("access")),
-            materialized=as_str(config_get("materialized")),
-            enabled=bool(enabled) if enabled is not None else True,
-            meta=meta,
-            description=str(get("description") or ""),
-            columns=columns,
-            contract_enforced=bool(contract.get("enforced", False)),
-            depends_on=depends_on,
-            version=_version(get("version")),
-            latest_version=_version(get("latest_version")),
-            deprecation_date=as_str(get("deprecation_date")),
-            tags=tuple(map(str, as_list(get("tags")))),
-            constraints=tuple(
-                str(c.get("type")) for c in raw_constraints if isinstance(c, dict)
-            ) if isinstance(raw_constraints, list) and raw_constraints else (),
-            test_name=as_str(test_metadata.get("name")),
-            column_name=as_str(get("column_name")),
-            attached_node=attached,
-            team=group or owner_team(meta.get("owner")),
-            domain=as_str(meta.get("domain")),
-            layer=layer.lower() if layer else None,
-            tier=parse_tier(meta.get("tier")),
-            sla_freshness_hours=parse_hours(as_dict(meta.get("sla")).get("freshness_hours")),
-            upstream_domains=(upstream,) if isinstance(upstream, str)
-            else tuple(map(str, as_list(upstream))),
+        enabled = config.enabled
+        meta = dict(as_dict(doc.meta))  # merged_meta: config.meta wins
+        config_meta = config.meta
+        if config_meta:
+            meta.update(as_dict(config_meta))
+        group = text(doc.group) or text(config.group)
+        unique_id = doc.unique_id
+        if unique_id is msgspec.UNSET:
+            raise KeyError("unique_id")
+        name = doc.name
+        return cls(
+            str(unique_id),
+            str(name or unique_id),
+            resource_type,
+            str(doc.package_name or ""),
+            str(doc.original_file_path or doc.path or ""),
+            text(doc.patch_path),
+            text(doc.database),
+            text(doc.schema),
+            text(doc.alias) or text(name),
+            text(doc.relation_name),
+            group,
+            text(doc.access) or text(config.access),
+            text(config.materialized),
+            bool(enabled) if enabled is not None else True,
+            meta,
+            str(doc.description or ""),
+            columns,
+            bool(contract.get("enforced", False)),
+            depends_on,
+            _version(doc.version),
+            _version(doc.latest_version),
+            text(doc.deprecation_date),
+            tuple(map(str, as_list(doc.tags))),
+            _constraint_types(doc.constraints),
+            text(test_metadata.name) if isinstance(test_metadata, TestMetadata) else None,
+            text(doc.column_name),
+            attached,
+            *(_conventions(meta, group) if meta else (group, None, None, None, None, ())),
         )
 
-    # platform conventions (resolved once, in from_node) are the fields after these
+    # platform conventions (resolved once, in from_doc) are the fields after these
     @property
     def is_public(self) -> bool:
         return self.access == "public"
@@ -244,6 +267,23 @@ class Node:
         return (self.patch_path or "").split("://", 1)[-1]
 
 
+def _conventions(meta: Mapping[str, Any], group: str | None) -> tuple[
+    str | None, str | None, str | None, int | None, float | None, tuple[str, ...]
+]:
+    """The last fields of a :class:`Node`, from its merged ``meta`` and its dbt ``group``:
+    team, domain, layer, tier, SLA freshness hours, upstream domains."""
+    layer = as_str(meta.get("layer"))
+    upstream = meta.get("upstream_domains")
+    return (
+        group or owner_team(meta.get("owner")),
+        as_str(meta.get("domain")),
+        layer.lower() if layer else None,
+        parse_tier(meta.get("tier")),
+        parse_hours(as_dict(meta.get("sla")).get("freshness_hours")),
+        (upstream,) if isinstance(upstream, str) else tuple(map(str, as_list(upstream))),
+    )
+
+
 def owner_team(value: Any) -> str | None:
     """``meta.owner`` as a team name: a string, or the ``team``/``name`` of a mapping."""
     if isinstance(value, dict):
@@ -251,8 +291,7 @@ def owner_team(value: Any) -> str | None:
     return as_str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(msgspec.Struct, frozen=True, array_like=True, gc=False):
     unique_id: str
     source_name: str
     name: str
@@ -300,8 +339,7 @@ class Source:
         return f"{self.source_name}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
+class Exposure(msgspec.Struct, frozen=True, array_like=True, gc=False):
     unique_id: str
     name: str
     label: str
@@ -359,8 +397,7 @@ class Exposure:
         return self.owner_name or self.owner_email
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(msgspec.Struct, frozen=True, array_like=True, gc=False):
     unique_id: str
     name: str
     owner_name: str | None
@@ -385,8 +422,7 @@ class Group:
         return bool(self.owner_name or self.owner_email)
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestMetadata:
+class ManifestMetadata(msgspec.Struct, frozen=True, array_like=True, gc=False):
     schema_version: str
     dbt_version: str
     invocation_id: str | None
@@ -395,14 +431,14 @@ class ManifestMetadata:
     adapter_type: str | None
 
     @classmethod
-    def from_node(cls, raw: Mapping[str, Any]) -> ManifestMetadata:
+    def from_doc(cls, doc: Metadata) -> ManifestMetadata:
         return cls(
-            schema_version=str(raw.get("dbt_schema_version") or ""),
-            dbt_version=str(raw.get("dbt_version") or ""),
-            invocation_id=as_str(raw.get("invocation_id")),
-            generated_at=as_str(raw.get("generated_at")),
-            project_name=as_str(raw.get("project_name")),
-            adapter_type=as_str(raw.get("adapter_type")),
+            schema_version=str(doc.dbt_schema_version or ""),
+            dbt_version=str(doc.dbt_version or ""),
+            invocation_id=as_str(doc.invocation_id),
+            generated_at=as_str(doc.generated_at),
+            project_name=as_str(doc.project_name),
+            adapter_type=as_str(doc.adapter_type),
         )
 
 
@@ -457,27 +493,33 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: Path) -> Manifest:
+        """The manifest of the JSON values ``data`` (a parsed ``manifest.json``)."""
+        return cls.from_doc(to_doc(path, data, ManifestDoc), path)
+
+    @classmethod
+    def from_doc(cls, doc: ManifestDoc, path: Path) -> Manifest:
         current = "metadata"
         try:
-            metadata = ManifestMetadata.from_node(as_dict(data.get("metadata")))
+            metadata = ManifestMetadata.from_doc(doc.metadata)
             nodes: dict[str, Node] = {}
-            for current, raw in as_dict(data.get("nodes")).items():
-                nodes[current] = Node.from_node(raw)
-            for current, raw in as_dict(data.get("unit_tests")).items():
-                nodes[current] = Node.from_node(raw)
+            from_doc = Node.from_doc
+            for current, node in doc.nodes.items():
+                nodes[current] = from_doc(node)
+            for current, node in (doc.unit_tests or {}).items():
+                nodes[current] = from_doc(node)
             sources = {}
-            for current, raw in as_dict(data.get("sources")).items():
+            for current, raw in (doc.sources or {}).items():
                 sources[current] = Source.from_node(raw)
             exposures = {}
-            for current, raw in as_dict(data.get("exposures")).items():
+            for current, raw in (doc.exposures or {}).items():
                 exposures[current] = Exposure.from_node(raw)
             groups = {}
-            for current, raw in as_dict(data.get("groups")).items():
+            for current, raw in (doc.groups or {}).items():
                 group = Group.from_node(raw if "name" in raw else {**raw, "name": current})
                 groups[group.name] = group
             disabled: dict[str, Node] = {}
-            for current, variants in as_dict(data.get("disabled")).items():
-                first = next((v for v in as_list(variants) if isinstance(v, dict)), None)
+            for current, variants in (doc.disabled or {}).items():
+                first = next((v for v in variants if isinstance(v, dict)), None)
                 if first is not None and "unique_id" in first:
                     disabled[current] = Node.from_node(first)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -493,8 +535,8 @@ class Manifest:
             exposures=exposures,
             groups=groups,
             disabled=disabled,
-            semantic_model_count=len(as_dict(data.get("semantic_models"))),
-            metric_count=len(as_dict(data.get("metrics"))),
+            semantic_model_count=len(doc.semantic_models or {}),
+            metric_count=len(doc.metrics or {}),
         )
 
 
@@ -503,94 +545,50 @@ def load_manifest(path: Path) -> Manifest:
     return cached_parse(
         path,
         lambda: read_bytes(path, "manifest"),
-        lambda raw: Manifest.from_dict(parse_artifact(path, raw, "manifest"), path),
-        _manifest_to_slim,
-        lambda slim: _manifest_from_slim(slim, path),
+        lambda raw: Manifest.from_doc(decode_artifact(path, raw, "manifest", ManifestDoc), path),
+        _to_cache,
+        lambda raw: _from_cache(raw, path),
+        dump=as_is,
+        load=as_is,
     )
 
 
-# slim form for the parse cache ------------------------------------------------------------
-_NODE_FIELDS = tuple(f.name for f in fields(Node))
-_TUPLE_FIELDS = frozenset({"depends_on", "tags", "constraints", "upstream_domains"})
+# the parse cache: the manifest's objects as JSON arrays (array-like structs) ---------------
+class _Cached(msgspec.Struct, array_like=True, gc=False):
+    metadata: ManifestMetadata
+    nodes: list[Node]
+    sources: list[Source]
+    exposures: list[Exposure]
+    groups: list[Group]
+    disabled: list[tuple[str, Node]]
+    counts: tuple[int, int]
 
 
-_node_values = operator.attrgetter(*_NODE_FIELDS)
-_column_values = operator.attrgetter("name", "description", "data_type", "constraints")
+_CACHE_DECODER: msgspec.json.Decoder[_Cached] = msgspec.json.Decoder(_Cached)
 
 
-def _node_row(node: Node) -> list[Any]:
-    row = list(_node_values(node))  # tuples and dicts as they are: orjson writes them
-    row[_COLUMNS_AT] = [_column_values(c) for c in row[_COLUMNS_AT]]
-    return row
+def _to_cache(manifest: Manifest) -> bytes:
+    return msgspec.json.encode(_Cached(
+        manifest.metadata,
+        list(manifest.nodes.values()),
+        list(manifest.sources.values()),
+        list(manifest.exposures.values()),
+        list(manifest.groups.values()),
+        list(manifest.disabled.items()),
+        (manifest.semantic_model_count, manifest.metric_count),
+    ))
 
 
-_COLUMNS_AT = _NODE_FIELDS.index("columns")
-_TUPLES_AT = tuple(_NODE_FIELDS.index(name) for name in sorted(_TUPLE_FIELDS))
-
-
-T = TypeVar("T")
-
-
-def _slot_filler(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
-    """``cls(*values)`` (or ``cls(**values)``, every field given) for a frozen, slotted
-    dataclass without ``__post_init__``, minus the frozen ``__init__``'s
-    ``object.__setattr__`` per field: the values go straight into the slots (a third of the
-    time of decoding the cached manifest went into ``Node.__init__``)."""
-    setters = {f"_set_{i}": getattr(cls, name).__set__ for i, name in enumerate(names)}
-    values = ", ".join(names)  # the field names: fill(*row) or fill(name=value, ...)
-    body = "\n".join(f"    _set_{i}(obj, {name})" for i, name in enumerate(names))
-    source = f"def fill({values}):\n    obj = _new(_cls)\n{body}\n    return obj\n"
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
-    exec(source, scope)  # noqa: S102 - generated from the dataclass's own field names
-    fill: Callable[..., T] = scope["fill"]
-    return fill
-
-
-_new_node = _slot_filler(Node, _NODE_FIELDS)
-_new_column = _slot_filler(Column, tuple(f.name for f in fields(Column)))
-
-
-def _node_from_row(row: list[Any]) -> Node:
-    new_column = _new_column
-    row[_COLUMNS_AT] = tuple(
-        [new_column(n, d, t, tuple(c)) for n, d, t, c in row[_COLUMNS_AT]]
-    )
-    for index in _TUPLES_AT:
-        row[index] = tuple(row[index])
-    return _new_node(*row)
-
-
-def _row(obj: Any) -> list[Any]:
-    return [getattr(obj, f.name) for f in fields(obj)]
-
-
-def _manifest_to_slim(manifest: Manifest) -> dict[str, Any]:
-    return {
-        "metadata": _row(manifest.metadata),
-        "nodes": [_node_row(n) for n in manifest.nodes.values()],
-        "sources": [_row(s) for s in manifest.sources.values()],
-        "exposures": [_row(e) for e in manifest.exposures.values()],
-        "groups": [_row(g) for g in manifest.groups.values()],
-        "disabled": [[uid, _node_row(n)] for uid, n in manifest.disabled.items()],
-        "counts": [manifest.semantic_model_count, manifest.metric_count],
-    }
-
-
-def _manifest_from_slim(slim: Mapping[str, Any], path: Path) -> Manifest:
-    nodes = {row[0]: _node_from_row(row) for row in slim["nodes"]}
-    exposures = {}
-    for row in slim["exposures"]:
-        row[-1] = tuple(row[-1])
-        exposures[row[0]] = Exposure(*row)
-    groups = {row[1]: Group(*row) for row in slim["groups"]}
+def _from_cache(raw: bytes, path: Path) -> Manifest:
+    cached = _CACHE_DECODER.decode(raw)
     return Manifest(
         path=path,
-        metadata=ManifestMetadata(*slim["metadata"]),
-        nodes=nodes,
-        sources={row[0]: Source(*row) for row in slim["sources"]},
-        exposures=exposures,
-        groups=groups,
-        disabled={uid: _node_from_row(row) for uid, row in slim["disabled"]},
-        semantic_model_count=int(slim["counts"][0]),
-        metric_count=int(slim["counts"][1]),
+        metadata=cached.metadata,
+        nodes={n.unique_id: n for n in cached.nodes},
+        sources={s.unique_id: s for s in cached.sources},
+        exposures={e.unique_id: e for e in cached.exposures},
+        groups={g.name: g for g in cached.groups},
+        disabled=dict(cached.disabled),
+        semantic_model_count=cached.counts[0],
+        metric_count=cached.counts[1],
     )

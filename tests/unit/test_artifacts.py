@@ -101,6 +101,52 @@ def test_any_project_is_tolerated(tmp_path: Path) -> None:
         "unit_test.acme.orders.test_orders",)
 
 
+def test_odd_values_inside_a_node_read_as_before(tmp_path: Path) -> None:
+    """The typed decoder (artifacts/schema.py) is as lenient as the readers: a nested value
+    that is not an object reads as an empty one, a leaf of another type through ``str``."""
+    b = ManifestBuilder(project="acme")
+    plain = b.model("plain")
+    odd = b.model("odd")
+    data = b.build()
+    node = data["nodes"][odd]
+    node.update(config="table", columns={"a": "x", "b": {"name": None, "data_type": 5}},
+                depends_on=None, test_metadata=[1], tags="x", contract={}, version=3.0)
+    data["nodes"][plain]["config"]["contract"] = {"enforced": True}
+    data["nodes"][plain]["contract"] = {}
+    manifest = load_manifest(write_json(tmp_path / "manifest.json", data))
+    got = manifest.nodes[odd]
+    assert (got.enabled, got.materialized, got.depends_on, got.test_name, got.tags) == (
+        True, None, (), None, ())
+    assert [(c.name, c.description, c.data_type) for c in got.columns] == [("b", "", "5")]
+    assert got.version == "3" and not got.contract_enforced
+    assert manifest.nodes[plain].contract_enforced  # an empty contract falls to config's
+
+
+def test_a_node_without_unique_id_is_an_unexpected_structure(tmp_path: Path) -> None:
+    b = ManifestBuilder(project="acme")
+    uid = b.model("orders")
+    data = b.build()
+    del data["nodes"][uid]["unique_id"]
+    path = write_json(tmp_path / "manifest.json", data)
+    with pytest.raises(ArtifactError) as info:
+        load_manifest(path)
+    assert info.value.message == (
+        f"{path}: unexpected structure at {uid!r} (KeyError: 'unique_id'); regenerate the "
+        "manifest with dbt"
+    )
+
+
+def test_bad_utf8_in_a_field_the_tools_skip_is_still_not_valid_json(tmp_path: Path) -> None:
+    b = ManifestBuilder(project="acme")
+    b.model("orders")
+    raw = json.dumps(b.build()).encode()
+    path = tmp_path / "manifest.json"
+    path.write_bytes(raw.replace(b'"nodes": {', b'"zz": "\xff", "nodes": {', 1))
+    with pytest.raises(ArtifactError, match="is not valid JSON") as info:
+        load_manifest(path)
+    assert str(path) in info.value.message and "\n" not in info.value.message
+
+
 # --------------------------------------------------------------------------------------
 # errors: each an ArtifactError naming the file
 # --------------------------------------------------------------------------------------
