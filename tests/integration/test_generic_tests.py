@@ -12,6 +12,8 @@ import pytest
 
 from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_tools
 
+pytestmark = pytest.mark.engine
+
 ROWS = (
     "select * from values "
     "(1, 'a', 'x'), (1, 'a', 'x'), (1, 'a', 'y'), (2, null, 'x'), (2, null, 'x'), "
