@@ -131,16 +131,12 @@ def team_dependencies(manifest: Manifest, ownership: Ownership) -> list[TeamDepe
                 downstream_teams[read.team].add(exposure.team)
     # the walks below read exposures and owned models, seeds and snapshots: leaves that are
     # neither (tests, mostly: 4 of 5 nodes of a large project) are left out of the graph
-    nodes, refs, children = manifest.nodes, ownership.exposure_refs, ownership.children
-
-    def kept(uid: str) -> bool:
-        if uid in children or uid in refs:
-            return True
-        node = nodes.get(uid)
-        return node is not None and node.resource_type in BUILDABLE_TYPES and bool(node.team)
-
+    children = ownership.children
+    kept = {uid for uid, n in manifest.nodes.items()
+            if n.resource_type in BUILDABLE_TYPES and n.team}
+    kept.update(children, ownership.exposure_refs)
     edges = {parent: kids for parent, all_kids in children.items()
-             if (kids := [kid for kid in all_kids if kept(kid)])}
+             if (kids := [kid for kid in all_kids if kid in kept])}
     result = []
     for team in sorted(members):
         reach = reachable(edges, members[team])
