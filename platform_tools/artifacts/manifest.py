@@ -460,6 +460,7 @@ class Manifest:
     semantic_model_count: int = 0
     metric_count: int = 0
     _children: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _buildable: list[Node] = field(default_factory=list, repr=False)
 
     @property
     def invocation_id(self) -> str | None:
@@ -469,8 +470,12 @@ class Manifest:
         return (n for n in self.nodes.values() if n.resource_type == "model")
 
     def buildable(self) -> Iterator[Node]:
-        """Models, seeds and snapshots."""
-        return (n for n in self.nodes.values() if n.resource_type in BUILDABLE_TYPES)
+        """Models, seeds and snapshots (listed once: the analyses of a report walk them a
+        dozen times, and they are one node in five of a large project)."""
+        if not self._buildable:
+            self._buildable.extend(
+                n for n in self.nodes.values() if n.resource_type in BUILDABLE_TYPES)
+        return iter(self._buildable)
 
     def tests(self) -> Iterator[Node]:
         return (n for n in self.nodes.values() if n.resource_type in TEST_TYPES)
