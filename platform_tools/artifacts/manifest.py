@@ -47,6 +47,7 @@ from platform_tools.artifacts.schema import (
     TestMetadata,
 )
 from platform_tools.errors import ArtifactError
+from platform_tools.wap import candidate_identifier, is_published_by_view
 
 # Resource types that are tables or views built by dbt (and so have a team, a cost, a run).
 BUILDABLE_TYPES = frozenset({"model", "seed", "snapshot"})
@@ -247,8 +248,6 @@ class Node(msgspec.Struct, frozen=True, array_like=True, gc=False):
         """The name of the table dbt writes: ``<alias>__candidate`` for a public model written
         by write-audit-publish (its ``alias`` is then a view pinned to the audited version,
         :mod:`platform_tools.wap`), else the alias."""
-        from platform_tools.wap import candidate_identifier, is_published_by_view
-
         alias = self.alias or self.name
         if is_published_by_view(self.resource_type, self.access, self.materialized):
             return candidate_identifier(alias)
