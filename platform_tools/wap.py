@@ -43,12 +43,12 @@ def is_published_by_view(
     file_format: str | None = "delta",
 ) -> bool:
     """Whether a node is written as a candidate and read through a pinned view."""
-    return (
-        enabled()
-        and resource_type == "model"
+    return (  # the environment is read last: most nodes are not public models
+        resource_type == "model"
         and str(access or "").lower() == "public"
         and (materialized or "") in WAP_MATERIALIZATIONS
         and (file_format or "delta") == "delta"
+        and enabled()
     )
 
 

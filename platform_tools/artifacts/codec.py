@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -22,17 +23,27 @@ from typing import Any
 Decoder = Callable[[Any], Any]
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON values as they are
+# dataclass type -> the getter of its field values, as a tuple: encode meets the same few
+# types hundreds of thousands of times in a large report, and dataclasses.fields builds a
+# tuple on every call
+_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
 def encode(value: Any) -> Any:
     """``value`` as JSON-ready lists, strings and numbers (see the module docstring)."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _PLAIN:
         return value
+    fields = _FIELDS.get(kind)
+    if fields is not None:
+        return [v if type(v) in _PLAIN else encode(v) for v in fields(value)]
     if kind is float:
         if not math.isfinite(value):
             raise TypeError(f"cannot cache the float {value!r}")
         return value
     if kind is tuple or kind is list:
-        return [encode(v) for v in value]
+        return [v if type(v) in _PLAIN else encode(v) for v in value]
     if kind is frozenset or kind is set:
         return [encode(v) for v in sorted(value)]
     if isinstance(value, enum.Enum):
@@ -40,10 +51,21 @@ def encode(value: Any) -> Any:
     if kind is Decimal:
         return str(value)
     if isinstance(value, Mapping):
-        return [[encode(k), encode(v)] for k, v in value.items()]
+        return [[k if type(k) in _PLAIN else encode(k), v if type(v) in _PLAIN else encode(v)]
+                for k, v in value.items()]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+        _FIELDS[kind] = _field_values(tuple(f.name for f in dataclasses.fields(value)))
+        return encode(value)
     raise TypeError(f"cannot cache a {kind.__name__}")
+
+
+def _field_values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    if names:
+        single = operator.attrgetter(names[0])
+        return lambda value: (single(value),)
+    return lambda value: ()
 
 
 def _identity(value: Any) -> Any:

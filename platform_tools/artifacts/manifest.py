@@ -47,6 +47,7 @@ from platform_tools.artifacts.schema import (
     TestMetadata,
 )
 from platform_tools.errors import ArtifactError
+from platform_tools.wap import candidate_identifier, is_published_by_view
 
 # Resource types that are tables or views built by dbt (and so have a team, a cost, a run).
 BUILDABLE_TYPES = frozenset({"model", "seed", "snapshot"})
@@ -247,8 +248,6 @@ class Node(msgspec.Struct, frozen=True, array_like=True, gc=False):
         """The name of the table dbt writes: ``<alias>__candidate`` for a public model written
         by write-audit-publish (its ``alias`` is then a view pinned to the audited version,
         :mod:`platform_tools.wap`), else the alias."""
-        from platform_tools.wap import candidate_identifier, is_published_by_view
-
         alias = self.alias or self.name
         if is_published_by_view(self.resource_type, self.access, self.materialized):
             return candidate_identifier(alias)
@@ -460,6 +459,7 @@ class Manifest:
     semantic_model_count: int = 0
     metric_count: int = 0
     _children: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _buildable: list[Node] = field(default_factory=list, repr=False)
 
     @property
     def invocation_id(self) -> str | None:
@@ -469,8 +469,12 @@ class Manifest:
         return (n for n in self.nodes.values() if n.resource_type == "model")
 
     def buildable(self) -> Iterator[Node]:
-        """Models, seeds and snapshots."""
-        return (n for n in self.nodes.values() if n.resource_type in BUILDABLE_TYPES)
+        """Models, seeds and snapshots (listed once: the analyses of a report walk them a
+        dozen times, and they are one node in five of a large project)."""
+        if not self._buildable:
+            self._buildable.extend(
+                n for n in self.nodes.values() if n.resource_type in BUILDABLE_TYPES)
+        return iter(self._buildable)
 
     def tests(self) -> Iterator[Node]:
         return (n for n in self.nodes.values() if n.resource_type in TEST_TYPES)

@@ -45,6 +45,7 @@ class Ownership:
         self.children: Mapping[str, tuple[str, ...]] = manifest.children()
         self._parents: dict[str, list[str]] | None = None
         self._rollup: dict[str, Reach] | None = None
+        self._tested: dict[int, Node | None] = {}
         teams_by_domain: dict[str, Counter[str]] = {}
         for node in manifest.buildable():
             if node.domain and node.team:
@@ -122,7 +123,18 @@ class Ownership:
         return node.team
 
     def tested_node(self, test: Node) -> Node | None:
-        """The model (or seed/snapshot) a test is attached to."""
+        """The model (or seed/snapshot) a test is attached to (kept per test of the manifest:
+        cost and health both ask for every test)."""
+        key = id(test)  # a node of the manifest, which lives as long as this object
+        tested = self._tested.get(key, test)
+        if tested is not test:
+            return tested
+        tested = self._find_tested(test)
+        if self.manifest.nodes.get(test.unique_id) is test:
+            self._tested[key] = tested
+        return tested
+
+    def _find_tested(self, test: Node) -> Node | None:
         candidates = [test.attached_node] if test.attached_node else []
         candidates += list(test.depends_on)
         for candidate in candidates:
@@ -179,15 +191,12 @@ class Ownership:
         if self._rollup is not None:
             return self._rollup
         nodes = self.manifest.nodes
-        refs = self.exposure_refs
-
-        def relevant(uid: str) -> bool:  # tests and the like carry no team, tier or exposure
-            node = nodes.get(uid)
-            return uid in refs if node is None else node.resource_type in BUILDABLE_TYPES
-
+        # tests and the like carry no team, tier or exposure
+        relevant = {uid for uid, n in nodes.items() if n.resource_type in BUILDABLE_TYPES}
+        relevant.update(uid for uid in self.exposure_refs if uid not in nodes)
         children: dict[str, list[str]] = {}
         for parent, all_kids in self.children.items():
-            kept = [kid for kid in all_kids if relevant(kid)]
+            kept = [kid for kid in all_kids if kid in relevant]
             if kept:
                 children[parent] = kept
         indegree: dict[str, int] = {}

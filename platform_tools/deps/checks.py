@@ -10,7 +10,6 @@ from platform_tools.artifacts.graph import reachable
 from platform_tools.artifacts.manifest import BUILDABLE_TYPES, Manifest
 from platform_tools.artifacts.ownership import ExposureRef, Ownership
 from platform_tools.artifacts.settings import Settings, check_keys, to_str, to_str_list
-from platform_tools.deps.breaking import breaking_changes
 from platform_tools.deps.model import DepsReport, Finding, Severity, TeamDependencies
 from platform_tools.errors import UsageError
 from platform_tools.rules import gu
@@ -131,16 +130,12 @@ def team_dependencies(manifest: Manifest, ownership: Ownership) -> list[TeamDepe
                 downstream_teams[read.team].add(exposure.team)
     # the walks below read exposures and owned models, seeds and snapshots: leaves that are
     # neither (tests, mostly: 4 of 5 nodes of a large project) are left out of the graph
-    nodes, refs, children = manifest.nodes, ownership.exposure_refs, ownership.children
-
-    def kept(uid: str) -> bool:
-        if uid in children or uid in refs:
-            return True
-        node = nodes.get(uid)
-        return node is not None and node.resource_type in BUILDABLE_TYPES and bool(node.team)
-
+    children = ownership.children
+    kept = {uid for uid, n in manifest.nodes.items()
+            if n.resource_type in BUILDABLE_TYPES and n.team}
+    kept.update(children, ownership.exposure_refs)
     edges = {parent: kids for parent, all_kids in children.items()
-             if (kids := [kid for kid in all_kids if kept(kid)])}
+             if (kids := [kid for kid in all_kids if kid in kept])}
     result = []
     for team in sorted(members):
         reach = reachable(edges, members[team])
@@ -196,13 +191,18 @@ def run(
     if baseline is not None:
         old = {f.fingerprint for f in run_rules(baseline, config)}
         findings = [replace(f, new=f.fingerprint not in old) for f in findings]
+        from platform_tools.deps.breaking import breaking_changes  # with a baseline only
+
         breaks = breaking_changes(baseline, manifest, ownership)
-    labels = {uid: n.label for uid, n in manifest.nodes.items()}
+    teams = tuple(team_dependencies(manifest, ownership))
+    # the labels of the models the team sections name (DepsReport.as_dict reads no others)
+    named = {uid for t in teams for uid in (*t.upstream_models, *t.downstream_models)}
+    labels = {uid: manifest.nodes[uid].label for uid in sorted(named) if uid in manifest.nodes}
     return DepsReport(
         project=manifest.metadata.project_name,
         findings=tuple(findings),
         breaking_changes=tuple(breaks),
-        teams=tuple(team_dependencies(manifest, ownership)),
+        teams=teams,
         rules=tuple(
             (code, r.name, config.severity.get(code, r.severity or Severity.ERROR), r.summary)
             for code, r in sorted(RULES.items())

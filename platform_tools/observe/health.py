@@ -327,12 +327,18 @@ class _Lookup:
         return str(self._recorded(uid).get("resource_type") or uid.split(".", 1)[0])
 
 
-def _kind(uid: str) -> int:
-    """1 for models, seeds and snapshots, 2 for tests, 0 for anything else."""
-    prefix = uid.split(".", 1)[0]
-    if prefix in BUILDABLE_TYPES:
-        return 1
-    return 2 if prefix in TEST_TYPES else 0
+_BUILDABLE_PREFIXES = tuple(f"{t}." for t in sorted(BUILDABLE_TYPES))
+_TEST_PREFIXES = tuple(f"{t}." for t in sorted(TEST_TYPES))
+
+
+def _is_buildable(uid: str) -> bool:
+    """Whether a node id names a model, seed or snapshot (its part before the first dot)."""
+    return uid.startswith(_BUILDABLE_PREFIXES) or uid in BUILDABLE_TYPES
+
+
+def _is_test(uid: str) -> bool:
+    """Whether a node id names a test or a unit test (its part before the first dot)."""
+    return uid.startswith(_TEST_PREFIXES) or uid in TEST_TYPES
 
 
 def run(
@@ -397,7 +403,7 @@ def basis(
                              map(operator.eq, statuses, repeat("pass"))))
         positions = next((pos for seen, pos in layouts if seen == uids), None)
         if positions is None:
-            positions = [i for i, uid in enumerate(uids) if _kind(uid) == 1]
+            positions = [i for i, uid in enumerate(uids) if _is_buildable(uid)]
             layouts.append((uids, positions))
     if len(runs_per_layout) == 1 and len(layouts) == 1 and len(set(layouts[0][0])) == len(
             layouts[0][0]):
@@ -434,7 +440,7 @@ def basis(
             test_runs.update({uid: times for uid in uids})
     test_window: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for uid, total in test_runs.items():
-        if _kind(uid) != 2:
+        if not _is_test(uid):
             continue
         counts = test_window[lookup.team(uid)]
         counts[0] += test_passes[uid]
@@ -569,7 +575,7 @@ def _tests(
     if latest is not None:
         for uid, status in zip(latest.columns["unique_id"], latest.columns["status"],
                                strict=True):
-            if _kind(uid) != 2:
+            if not _is_test(uid):
                 continue
             slot = counts[lookup.team(uid)]
             if status == "pass":

@@ -364,11 +364,12 @@ def writes_into_foreign_schema(ctx: RuleContext) -> Iterator[Hit]:
             return ranked[0][0]
         return None
 
+    owners = {schema: owner_of(schema) for schema in counts}  # once per schema, not per model
     for node in ctx.consumers:
         schema = (node.schema or "").lower()
         if not node.domain or schema not in counts:
             continue
-        owner = owner_of(schema)
+        owner = owners[schema]
         if owner and owner != node.domain:
             yield Hit(
                 node.unique_id,
