@@ -14,11 +14,11 @@ from tests.helpers import REPO, assert_ok, dbt, engine_env, free_port, platform_
 
 pytestmark = pytest.mark.engine
 
-ROWS = (
-    "select * from values "
+REPEATED = (
     "(1, 'a', 'x'), (1, 'a', 'x'), (1, 'a', 'y'), (2, null, 'x'), (2, null, 'x'), "
-    "(3, 'b', null), (3, 'b', null), (3, 'b', null), (4, 'c', 'x') as t(k, v, w)"
+    "(3, 'b', null), (3, 'b', null), (3, 'b', null), (4, 'c', 'x')"
 )
+UNIQUE = "(1, 'a', 'x'), (1, 'a', 'y'), (2, null, 'x'), (3, 'b', null), (4, 'c', 'x')"
 
 
 @pytest.fixture(scope="module")
@@ -42,27 +42,25 @@ def _show(env: dict[str, str], work: Path, sql: str) -> list[dict[str, Any]]:
     return list(json.loads(text)["show"])
 
 
+def _repeated_combinations(env: dict[str, str], work: Path, rows: str) -> list[tuple[Any, ...]]:
+    relation = f"(select * from values {rows} as t(k, v, w)) rows"
+    sql = (
+        '{{ test_unique_combination_of_columns(model="' + relation + '", '
+        "combination_of_columns=['k', 'v', 'w']) }}"
+    )
+    return sorted((r["k"], r["v"], r["w"], r["occurrences"]) for r in _show(env, work, sql))
+
+
 def test_unique_combination_of_columns_returns_each_repeated_combination_once(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    sql = (
-        '{{ test_unique_combination_of_columns(model="(' + ROWS + ') rows", '
-        "combination_of_columns=['k', 'v', 'w']) }}"
-    )
-    found = sorted(
-        (row["k"], row["v"], row["w"], row["occurrences"]) for row in _show(env, tmp_path, sql)
-    )
     # (1, 'a', 'y') and (4, 'c', 'x') are unique; NULLs group together as in GROUP BY
-    assert found == [(1, "a", "x", 2), (2, None, "x", 2), (3, "b", None, 3)]
+    assert _repeated_combinations(env, tmp_path, REPEATED) == [
+        (1, "a", "x", 2), (2, None, "x", 2), (3, "b", None, 3),
+    ]  # fmt: skip
 
 
 def test_unique_combination_of_columns_passes_on_unique_rows(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    sql = (
-        '{{ test_unique_combination_of_columns(model="(' + ROWS + ') rows", '
-        "combination_of_columns=['k', 'v', 'w']) }}"
-    ).replace("(1, 'a', 'x'), (1, 'a', 'x')", "(1, 'a', 'x')").replace(
-        "(2, null, 'x'), (2, null, 'x')", "(2, null, 'x')"
-    ).replace("(3, 'b', null), (3, 'b', null), (3, 'b', null)", "(3, 'b', null)")
-    assert _show(env, tmp_path, sql) == []
+    assert _repeated_combinations(env, tmp_path, UNIQUE) == []
