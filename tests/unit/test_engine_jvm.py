@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,26 @@ def test_the_pom_declares_the_delta_build_that_matches_the_pinned_pyspark() -> N
     spark_minor = ".".join(version("pyspark").split(".")[:2])
     assert f"<artifactId>delta-spark_{spark_minor}_2.13</artifactId>" in pom
     assert f"<delta.version>{version('delta-spark')}</delta.version>" in pom
+
+
+@pytest.mark.skipif(not (shutil.which("mvn") and shutil.which("java")), reason="needs Maven")
+def test_maven_that_cannot_resolve_the_jars_stops_make_install_in_one_line(
+    tmp_path: Path,
+) -> None:
+    # Maven offline with an empty local repository: what an unreachable registry looks like
+    home = tmp_path / "home"
+    (home / ".m2").mkdir(parents=True)
+    (home / ".m2" / "settings.xml").write_text("<settings><offline>true</offline></settings>")
+    jars = tmp_path / "engines" / "jars"
+    repo = Path(jvm.__file__).resolve().parents[2]
+    result = subprocess.run(
+        ["make", "--no-print-directory", "spark-jars", f"JARS_DIR={jars}"],
+        cwd=repo, env={**os.environ, "MAVEN_OPTS": f"-Duser.home={home}"},
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode != 0
+    ours = [line for line in result.stderr.splitlines() if line.startswith("make install:")]
+    assert len(ours) == 1, result.stderr
+    assert "Maven could not resolve engines/spark/pom.xml" in ours[0]
+    assert "run make install again" in ours[0]
+    assert not list(jars.glob(".resolved-*"))  # nothing marked as resolved: the next try runs
