@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from platform_tools.engine.catalog import table_dirs
 
@@ -68,42 +68,60 @@ class Upkeep:
         )
 
 
-def last_checkpoint(log: Path) -> int | None:
-    """The version of the table's newest checkpoint (``_last_checkpoint``), if any."""
+def checkpoint_record(log: Path) -> Mapping[str, Any]:
+    """The table's ``_last_checkpoint`` (``version``, ``numOfAddFiles``…); empty if none."""
     try:
-        return int(json.loads((log / LAST_CHECKPOINT).read_bytes())["version"])
-    except (OSError, ValueError, KeyError, TypeError):
+        record = json.loads((log / LAST_CHECKPOINT).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _whole(record: Mapping[str, Any], key: str) -> int | None:
+    try:
+        return int(record[key])
+    except (KeyError, TypeError, ValueError):
         return None
 
 
-def commits_since_checkpoint(table: Path) -> list[Path]:
-    """The commit files newer than the table's last checkpoint, oldest first."""
-    log = table / LOG_DIR
+def last_checkpoint(log: Path) -> int | None:
+    """The version of the table's newest checkpoint (``_last_checkpoint``), if any."""
+    return _whole(checkpoint_record(log), "version")
+
+
+def _commits_after(log: Path, version: int | None) -> list[Path]:
+    """The commit files of ``log`` newer than ``version`` (all when ``None``), oldest first."""
     try:
         names = os.listdir(log)
     except OSError:
         return []
-    since = last_checkpoint(log)
-    floor = -1 if since is None else since
+    floor = -1 if version is None else version
     versions = sorted(
         int(name[:-5]) for name in names if name.endswith(".json") and name[:-5].isdigit()
     )
     return [log / f"{v:020d}.json" for v in versions if v > floor]
 
 
-def active_files_upper_bound(table: Path, commits: list[Path]) -> int | None:
-    """Active data files at the last checkpoint plus those added since (``None``: unknown).
+def commits_since_checkpoint(table: Path) -> list[Path]:
+    """The commit files newer than the table's last checkpoint, oldest first."""
+    log = table / LOG_DIR
+    return _commits_after(log, last_checkpoint(log))
+
+
+def active_files_upper_bound(
+    checkpoint: Mapping[str, Any], commits: list[Path]
+) -> int | None:
+    """Active data files at the last checkpoint (its record) plus those added by ``commits``,
+    the commits since it (``None``: unknown).
 
     An upper bound: files removed since the checkpoint are not subtracted (a replaced table
     would otherwise need its commits parsed).
     """
-    try:
-        at_checkpoint = json.loads((table / LOG_DIR / LAST_CHECKPOINT).read_bytes())
-        files = int(at_checkpoint["numOfAddFiles"])
-    except (OSError, ValueError, KeyError, TypeError):
-        files = 0 if not commits or commits[0].name == f"{0:020d}.json" else -1
-    if files < 0:
-        return None
+    files = _whole(checkpoint, "numOfAddFiles")
+    if files is None:
+        if commits and commits[0].name != f"{0:020d}.json":
+            return None  # commits before these are not in view
+        files = 0
     for commit in commits:
         try:
             files += commit.read_bytes().count(b'{"add":')
@@ -133,10 +151,12 @@ def is_due(
 ) -> bool:
     """Whether compacting the table would remove ``mergeable`` files or more, or it has
     ``interval`` commits since its last checkpoint."""
-    commits = commits_since_checkpoint(table)
+    log = table / LOG_DIR
+    checkpoint = checkpoint_record(log)  # read once: its version and its file count
+    commits = _commits_after(log, _whole(checkpoint, "version"))
     if len(commits) >= interval:
         return True
-    bound = active_files_upper_bound(table, commits)
+    bound = active_files_upper_bound(checkpoint, commits)
     if bound is not None and bound <= mergeable:
         return False
     try:
