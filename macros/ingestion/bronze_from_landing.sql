@@ -8,6 +8,9 @@
       an identical file adds nothing, a corrected file with the same name is a new batch.
       The files still to load are listed before the query runs (`landing_new_files`), so the
       query names them literally and reads only their staged Parquet, not the whole history.
+    - Scoped tests: on an incremental build the files it appends are noted as this build's
+      batches, so a test with `where: __partitions_replaced_in_this_build__` reads only them
+      (macros/system/where_subquery.sql; the whole table when the test is not clean).
     - Schema guard (`landing_schema_guard`): fails the model when a file about to be loaded
       lacks a declared column or changed its type, reports additive columns as a warning
       (once, when the file is loaded).
@@ -23,6 +26,10 @@
     {%- set landing = source_node.meta['landing'] -%}
     {%- set files = landing_new_files(landing) -%}
     {%- do landing_schema_guard(source_node, files) -%}
+    {%- if files is not none and is_incremental() -%}
+        {#- tests with `where: __partitions_replaced_in_this_build__` read these files only -#}
+        {%- do adapter.gridunion_note_replaced_partitions(this, landing_file_filter('source_file', files)) -%}
+    {%- endif -%}
 with
 
 landed as (
@@ -75,7 +82,9 @@ from new_records
 {% macro landing_new_files(landing) %}
     {#-
         The staged files of one system/entity not yet in this bronze model (by path and
-        content hash), as a list of [source_file, columns_json], sorted by path. Every staged
+        content hash), as a list of [source_file, columns_json], sorted by path. A file
+        without records adds nothing and is never listed (else it would stay "new" for
+        ever: bronze holds no row naming it, and every later build would read it again). Every staged
         file on a first build or full refresh; none outside `run`/`build` (`dbt compile`,
         `dbt show` and sqlfluff's templater then see the query over every staged file).
     -#}
@@ -83,7 +92,8 @@ from new_records
     {%- set staged = run_query(
         "select source_file, source_sha256, columns_json from "
         ~ source('landing', 'staging_manifest') ~ " where system = '" ~ landing.system
-        ~ "' and entity = '" ~ landing.entity ~ "' and status = 'staged' order by source_file") -%}
+        ~ "' and entity = '" ~ landing.entity ~ "' and status = 'staged' and row_count > 0"
+        ~ " order by source_file") -%}
     {#- a dict, so that each lookup is constant time: both lists grow by a few files a day -#}
     {%- set loaded = {} -%}
     {%- if is_incremental() -%}

@@ -2,12 +2,14 @@
     Override of dbt's `get_where_subquery` for Spark targets: the `where` config of a data
     test may name `__partitions_replaced_in_this_build__`. When the model was built by the
     same invocation with Sail's partition replacement (`insert_overwrite` + `partition_by`,
-    macros/system/incremental_strategy.sql), the placeholder becomes the predicate of the
+    macros/system/incremental_strategy.sql) or appended batches of landing files (bronze,
+    macros/ingestion/bronze_from_landing.sql), the placeholder becomes the predicate of the
     partitions it replaced, so the test reads those partitions only (Delta prunes the rest);
-    otherwise (a `dbt test` on its own, a first build or full refresh, a cluster target) it
-    is `true` and the test reads the whole table. Use it only where a failure can only sit in
-    a replaced partition: row-level tests, and keys that contain the partition column
-    (docs/conventions.md, "Incremental models").
+    otherwise (a `dbt test` on its own, a first build or full refresh, a cluster target, or a
+    test whose last run did not pass or was followed by a write without it:
+    `gridunion_scope_start` below) it is `true` and the test reads the whole table. Use it
+    only where a failure can only sit in a replaced partition: row-level tests, and keys that
+    contain the partition column (docs/conventions.md, "Incremental models").
 
     Two extensions:
     - `__this__` in the `where` is the tested relation, so a key that crosses partitions can
@@ -23,7 +25,8 @@
     {%- set where = config.get('where', '') -%}
     {%- set placeholder = '__partitions_replaced_in_this_build__' -%}
     {%- if where and placeholder in where -%}
-        {%- set predicate = gridunion_test_replaced_partitions(relation) if execute else none -%}
+        {%- set predicate = gridunion_test_replaced_partitions(relation)
+            if execute and adapter.gridunion_test_may_scope(model.unique_id) else none -%}
         {%- set where = where | replace(placeholder, '(' ~ predicate ~ ')' if predicate is not none else 'true') -%}
     {%- endif -%}
     {%- if where -%}
@@ -54,4 +57,27 @@
         {%- endfor -%}
     {%- endif -%}
     {{ return(predicate) }}
+{% endmacro %}
+
+
+{#-
+    Which tests may be scoped (dbt_gridunion/build_scope.py): a test reads only what this
+    build wrote when its last run passed and nothing was written after it; otherwise it reads
+    the whole table once more. on-run-start reads that record and doubts the tests of what
+    this invocation may write; on-run-end stores every test's outcome. Sail targets only (the
+    only ones that scope).
+-#}
+{% macro gridunion_scope_start() %}
+    {%- if execute and gridunion_on_sail() and flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] -%}
+        {%- do adapter.gridunion_scope_begin(gridunion_lakehouse(), graph.nodes, selected_resources, flags.WHICH) -%}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro gridunion_scope_finish(results) %}
+    {%- if execute and gridunion_on_sail() and flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] -%}
+        {%- do adapter.gridunion_scope_finish(gridunion_lakehouse(), results) -%}
+    {%- endif -%}
+    {{ return('') }}
 {% endmacro %}

@@ -215,7 +215,8 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
     mini: MiniEngine,
 ) -> None:
     """`where: "__partitions_replaced_in_this_build__"`: within the build that replaced
-    partitions, only those are tested; a `dbt test` on its own tests the whole table."""
+    partitions, only those are tested; a `dbt test` on its own tests the whole table, and so
+    does the next build after a run of the test that did not pass or a write without it."""
     models = mini.project / "models"
     model = models / "scoped_partitions.sql"
     schema = models / "scoped_partitions.yml"
@@ -255,7 +256,24 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
         assert "FAIL 1 not_null_scoped_partitions_kwh" in alone.stdout
         bad = build("(4, -1)")
         assert bad.returncode == 1, bad.stdout  # a defect in a replaced partition is caught
-        assert "FAIL 1 not_null_scoped_partitions_kwh" in bad.stdout
+        # and, since the test's last run failed, this build read the whole table again
+        assert "FAIL 2 not_null_scoped_partitions_kwh" in bad.stdout
+        assert "where true" in compiled_test()
+        assert_ok(build("(1, 10), (4, 40)"))  # repaired: read whole, the test is clean again
+        assert "where true" in compiled_test()
+        assert_ok(build("(5, 50)"))  # clean: scoped again
+        assert "cast('5' as int)" in compiled_test()
+        # a failure is not forgotten: the next build reads the whole table until it passes
+        assert build("(6, -1)").returncode == 1
+        again = build("(7, 70)")
+        assert again.returncode == 1 and "FAIL 1 not_null_scoped_partitions_kwh" in again.stdout
+        assert_ok(build("(6, 60)"))
+        # neither are rows a `dbt run` wrote without the test: the next build reads them
+        ran = dbt_with_day_rows(mini, "run", "scoped_partitions", "(8, -1)")
+        assert_ok(ran)
+        after_run = build("(9, 90)")
+        assert after_run.returncode == 1, after_run.stdout
+        assert "FAIL 1 not_null_scoped_partitions_kwh" in after_run.stdout
     finally:
         model.unlink()
         schema.unlink()
@@ -315,14 +333,14 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
         assert_ok(build("(3, 30)"))  # day 3 shares no key with them: not rescanned
         assert "cast('3' as int)" in compiled("unique_scoped_keys_k")
         assert "cast('3' as int)" in compiled("not_null_scoped_keys_view_k")
-        alone = dbt(mini.project, mini.env, "test", "--select", "scoped_keys+")
-        assert alone.returncode == 1, alone.stdout  # on their own: everything
-        assert "FAIL 1 unique_scoped_keys_k" in alone.stdout
-        assert "FAIL 1 not_null_scoped_keys_view_k" in alone.stdout
         crossing = build("(4, 10)")  # a new row duplicating day 1's key, in another partition
         assert crossing.returncode == 1, crossing.stdout
-        assert "FAIL 1 unique_scoped_keys_k" in crossing.stdout
-        assert "FAIL 1 not_null_scoped_keys_view_k" not in crossing.stdout  # day 1 not read
+        assert "FAIL 1 unique_scoped_keys_k" in crossing.stdout  # key 10, not key 20
+        assert "FAIL 1 not_null_scoped_keys_view_k" not in crossing.stdout  # day 2 not read
+        alone = dbt(mini.project, mini.env, "test", "--select", "scoped_keys+")
+        assert alone.returncode == 1, alone.stdout  # on their own: everything
+        assert "FAIL 2 unique_scoped_keys_k" in alone.stdout
+        assert "FAIL 1 not_null_scoped_keys_view_k" in alone.stdout
     finally:
         for path in files:
             path.unlink()

@@ -41,8 +41,10 @@ on-run-start:
   - "{{ gridunion_engine_notice() }}"
   - "{{ gridunion_ensure_registry() }}"
   - "{{ gridunion_wap_start() }}"
+  - "{{ gridunion_scope_start() }}"
 on-run-end:
   - "{{ gridunion_wap_publish(results) }}"
+  - "{{ gridunion_scope_finish(results) }}"
 """
 
 MODELS = {
@@ -116,7 +118,7 @@ def wap_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WapProject
     base = tmp_path_factory.mktemp("wap")
     project = copy_fixture_project(base / "project")
     config = (project / "dbt_project.yml").read_text()
-    config = re.sub(r"on-run-start:\n(  - .*\n)+", HOOKS.lstrip(), config)
+    config = re.sub(r"on-run-start:\n(  - .*\n)+on-run-end:\n(  - .*\n)+", HOOKS.lstrip(), config)
     config = config.replace(
         "    +meta: {domain: fixture, layer: silver}\n",
         "    +meta: {domain: fixture, layer: silver}\n    gold:\n      +meta: {layer: gold}\n",
