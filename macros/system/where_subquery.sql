@@ -19,7 +19,8 @@
       rewritten row is found, wherever its twin lives).
     - a view that filters a partitioned model and keeps its partition column declares it with
       `meta: {replaced_partitions_of: <model name>}`; its tests then use that model's
-      replaced partitions.
+      replaced partitions. A test can declare the same in its own `meta`; it then wins over
+      the tested model's own batches.
 -#}
 {% macro spark__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
@@ -38,25 +39,40 @@
 
 
 {% macro gridunion_test_replaced_partitions(relation) %}
-    {#- the replaced-partition predicate of the tested relation, or of the model it filters -#}
+    {#-
+        The replaced-partition predicate for a test of `relation`: that of the model the
+        test's own `meta.replaced_partitions_of` names (a test whose batches are another
+        model's partitions, e.g. `reconciles_with` on bronze), else the relation's own, else
+        that of the model its tested model's `meta.replaced_partitions_of` names.
+    -#}
+    {%- set test_of = ((model.get('config') or {}).get('meta') or {}).get('replaced_partitions_of') -%}
+    {%- if test_of -%}
+        {{ return(gridunion_model_replaced_partitions(test_of, model.package_name)) }}
+    {%- endif -%}
     {%- set predicate = adapter.gridunion_replaced_partitions(relation) -%}
     {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
     {%- set of = ((tested or {}).get('config', {}).get('meta') or {}).get('replaced_partitions_of') -%}
     {%- if predicate is none and of -%}
-        {%- for node in graph.nodes.values()
-              if node.resource_type == 'model' and node.name == of
-                 and node.package_name == tested.package_name -%}
-            {%- set upstream = api.Relation.create(
-                database=node.database, schema=node.schema, identifier=node.alias) -%}
-            {%- set predicate = adapter.gridunion_replaced_partitions(upstream) -%}
-            {%- if predicate is none -%}  {#- a public model: written as its candidate -#}
-                {%- set predicate = adapter.gridunion_replaced_partitions(
-                    upstream.incorporate(path={'identifier': upstream.identifier ~ '__candidate'})) -%}
-            {%- endif -%}
-            {{ return(predicate) }}
-        {%- endfor -%}
+        {{ return(gridunion_model_replaced_partitions(of, tested.package_name)) }}
     {%- endif -%}
     {{ return(predicate) }}
+{% endmacro %}
+
+
+{% macro gridunion_model_replaced_partitions(name, package_name) %}
+    {#- the partitions model `name` replaced in this invocation (as its candidate when public) -#}
+    {%- for node in graph.nodes.values()
+          if node.resource_type == 'model' and node.name == name and node.package_name == package_name -%}
+        {%- set upstream = api.Relation.create(
+            database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set predicate = adapter.gridunion_replaced_partitions(upstream) -%}
+        {%- if predicate is none -%}  {#- a public model: written as its candidate -#}
+            {%- set predicate = adapter.gridunion_replaced_partitions(
+                upstream.incorporate(path={'identifier': upstream.identifier ~ '__candidate'})) -%}
+        {%- endif -%}
+        {{ return(predicate) }}
+    {%- endfor -%}
+    {{ return(none) }}
 {% endmacro %}
 
 

@@ -1,7 +1,9 @@
 {#-
     Reconciliation of a bronze model with silver, per batch (landing file and ingest date):
     every bronze row is either accepted (in `accepted`) or quarantined (in `quarantined`),
-    exactly once. Returns the batches whose counts disagree.
+    exactly once. Returns the batches whose counts disagree. The test's `where` (scoped tests,
+    macros/system/where_subquery.sql) filters all three sides alike, so a scoped run compares
+    only the batches of the partitions its build replaced.
 -#}
 {% test reconciles_with(model, accepted, quarantined, batch_columns=['source_file', 'ingest_date']) %}
 {%- set keys = batch_columns | join(', ') %}
@@ -12,11 +14,15 @@ bronze as (
 ),
 
 accepted_rows as (
-    select {{ keys }}, count(*) as accepted_rows from {{ accepted }} group by {{ keys }}
+    select {{ keys }}, count(*) as accepted_rows
+    from {{ get_where_subquery(accepted) }}
+    group by {{ keys }}
 ),
 
 quarantined_rows as (
-    select {{ keys }}, count(*) as quarantined_rows from {{ quarantined }} group by {{ keys }}
+    select {{ keys }}, count(*) as quarantined_rows
+    from {{ get_where_subquery(quarantined) }}
+    group by {{ keys }}
 )
 
 select

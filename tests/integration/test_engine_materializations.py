@@ -283,8 +283,9 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
     mini: MiniEngine,
 ) -> None:
     """`__this__`: a key crossing partitions is checked for every row sharing a key with a
-    replaced partition; `meta.replaced_partitions_of`: a filter view's tests read the
-    partitions its model replaced. Outside the build both test everything."""
+    replaced partition; `meta.replaced_partitions_of`: a filter view's tests (or a test
+    declaring it itself) read the partitions its model replaced. Outside the build both test
+    everything."""
     models = mini.project / "models"
     files = {
         models / "scoped_keys.sql": (
@@ -296,6 +297,12 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
         models / "scoped_keys_view.sql": (
             "{{ config(materialized='view') }}\n"
             "select day, k from {{ ref('scoped_keys') }} where day > 0\n"
+        ),
+        models / "scoped_other.sql": (  # its own partitions are day + 100
+            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+            "          partition_by=['day']) }}\n"
+            "select cast(day as int) + 100 as day, cast(k as int) as k\n"
+            "from (values {{ var('day_rows') }}) as t (day, k)\n"
         ),
         models / "scoped_keys.yml": (
             "version: 2\n"
@@ -315,13 +322,21 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
             "      - name: k\n"
             "        data_tests:\n"
             "          - not_null: {config: {where: __partitions_replaced_in_this_build__}}\n"
+            "  - name: scoped_other\n"
+            "    columns:\n"
+            "      - name: k\n"
+            "        data_tests:\n"
+            "          - not_null:\n"
+            "              config:\n"
+            "                where: __partitions_replaced_in_this_build__\n"
+            "                meta: {replaced_partitions_of: scoped_keys}\n"
         ),
     }
     for path, text in files.items():
         path.write_text(text)
 
     def build(day_rows: str) -> Any:
-        return dbt_with_day_rows(mini, "build", "scoped_keys+", day_rows)
+        return dbt_with_day_rows(mini, "build", "scoped_keys+ scoped_other", day_rows)
 
     def compiled(name: str) -> str:
         return compiled_run_sql(mini, name)
@@ -333,6 +348,9 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
         assert_ok(build("(3, 30)"))  # day 3 shares no key with them: not rescanned
         assert "cast('3' as int)" in compiled("unique_scoped_keys_k")
         assert "cast('3' as int)" in compiled("not_null_scoped_keys_view_k")
+        # a test's own meta.replaced_partitions_of wins over its model's own partitions
+        assert "cast('3' as int)" in compiled("not_null_scoped_other_k")
+        assert "'103'" not in compiled("not_null_scoped_other_k")
         crossing = build("(4, 10)")  # a new row duplicating day 1's key, in another partition
         assert crossing.returncode == 1, crossing.stdout
         assert "FAIL 1 unique_scoped_keys_k" in crossing.stdout  # key 10, not key 20
