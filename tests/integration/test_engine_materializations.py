@@ -364,6 +364,49 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
             path.unlink()
 
 
+def test_a_key_whose_twin_shares_a_value_is_scoped_from_the_earliest_value_written(
+    mini: MiniEngine,
+) -> None:
+    """`slv_readings`' pattern: a (meter, interval) key crosses batches, but a twin of a
+    written row has the same interval, so the test reads the intervals from the earliest one
+    the build wrote: a duplicate across batches is found, older intervals are not read."""
+    models = mini.project / "models"
+    model, schema = models / "scoped_twins.sql", models / "scoped_twins.yml"
+    model.write_text(
+        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+        "          partition_by=['day']) }}\n"
+        "select cast(day as int) as day, cast(t as int) as t, 1 as m\n"
+        "from (values {{ var('day_rows') }}) as v (day, t)\n"
+    )
+    schema.write_text(
+        "version: 2\n"
+        "models:\n"
+        "  - name: scoped_twins\n"
+        "    data_tests:\n"
+        "      - unique:\n"
+        "          arguments: {column_name: \"m * 1000 + t\"}\n"
+        "          config:\n"
+        "            where: >-\n"
+        "              t >= (select min(t) from __this__\n"
+        "              where __partitions_replaced_in_this_build__)\n"
+    )
+
+    def build(day_rows: str) -> Any:
+        return dbt_with_day_rows(mini, "build", "scoped_twins", day_rows)
+
+    try:
+        assert_ok(build("(1, 10), (1, 20)"))
+        sql(mini, "insert into fixture_silver.scoped_twins values (1, 5, 1), (1, 5, 1)")
+        assert_ok(build("(2, 30)"))  # reads t >= 30: the old twins at t = 5 are not read
+        twin = build("(3, 20)")  # the same (m, t) as a row of day 1
+        assert twin.returncode == 1, twin.stdout
+        assert "FAIL 1 unique_scoped_twins_m_1000_t" in twin.stdout  # t = 20 only
+        assert "min(t)" in compiled_run_sql(mini, "unique_scoped_twins")
+    finally:
+        model.unlink()
+        schema.unlink()
+
+
 def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
     mini: MiniEngine,
 ) -> None:
