@@ -19,8 +19,10 @@ manager (``dbt.plugins.manager``, the mechanism dbt-loom uses). Importing this m
 4. records the results of every ``build``/``run``/``test``/``seed``/``snapshot`` into the
    lakehouse run history at exit (``GRIDUNION_RECORD_RUNS=0`` turns it off), for
    ``platform-tools observe``;
-5. lets data tests check only the partitions their model replaced in the same invocation
-   (``where: "__partitions_replaced_in_this_build__"``, see :mod:`dbt_gridunion.build_scope`);
+5. lets data tests check only the partitions their model replaced (or, for bronze, the
+   landing files it appended) in the same invocation, as long as their last run passed with
+   nothing written after it (``where: "__partitions_replaced_in_this_build__"``, the record
+   ``<lakehouse>/_state/clean_tests.json``; see :mod:`dbt_gridunion.build_scope`);
 6. lets one command at a time write the lakehouse: ``build``, ``run``, ``seed``, ``snapshot``,
    ``test``, ``run-operation``, ``clone`` and ``retry`` hold the writer lock of
    :mod:`platform_tools.writer_lock` (a second writer waits, then gives up after

@@ -2,14 +2,17 @@
 
 On Sail, ``insert_overwrite`` with a ``partition_by`` replaces exactly the partitions of the
 new data (``macros/system/incremental_strategy.sql``); it notes the replaced partitions here,
-as the SQL predicate it used. A data test configured with
+as the SQL predicate it used (a bronze model notes the landing files it appends,
+``macros/ingestion/bronze_from_landing.sql``). A data test configured with
 ``where: "__partitions_replaced_in_this_build__"`` then checks only those partitions when the
-same invocation built its model (``macros/system/where_subquery.sql``), and the whole table
-otherwise (a ``dbt test`` on its own, a first build or full refresh, another target).
+same invocation built its model and the test is clean (its last run passed with nothing
+written after it, see the second half of this module), and the whole table otherwise (a
+``dbt test`` on its own, a first build or full refresh, another target, a test that is not
+clean).
 
 The store lives in the dbt process and is keyed by invocation id, so a second invocation in
 the same process (``dbtRunner``) never sees the first one's partitions. dbt exposes adapter
-methods to jinja only when they are marked available; :func:`install_build_scope` adds two.
+methods to jinja only when they are marked available; :func:`install_build_scope` adds them.
 """
 
 from __future__ import annotations
