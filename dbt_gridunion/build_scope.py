@@ -71,32 +71,20 @@ def replaced(relation: object, invocation_id: str | None = None) -> str | None:
         return _replaced.get(_key(relation, invocation_id))
 
 
+def _note_for_jinja(relation: object, predicate: str) -> str:
+    """:func:`note_replaced` for ``{% do adapter.gridunion_note_replaced_partitions(...) %}``."""
+    note_replaced(relation, predicate)
+    return ""
+
+
 def install_build_scope() -> None:
-    """Add ``adapter.gridunion_note_replaced_partitions`` and
-    ``adapter.gridunion_replaced_partitions`` to dbt-spark's adapter (idempotent)."""
-    try:
-        from dbt.adapters.spark.impl import SparkAdapter
-    except ImportError:  # dbt-spark is not installed: nothing to extend
-        return
-    names = {"gridunion_note_replaced_partitions", "gridunion_replaced_partitions"}
-    if "gridunion_scope_begin" in SparkAdapter._available_:
-        return
-
-    def gridunion_note_replaced_partitions(self: Any, relation: object, predicate: str) -> str:
-        del self
-        note_replaced(relation, predicate)
-        return ""
-
-    def gridunion_replaced_partitions(self: Any, relation: object) -> str | None:
-        del self
-        return replaced(relation)
-
-    SparkAdapter.gridunion_note_replaced_partitions = gridunion_note_replaced_partitions  # type: ignore[attr-defined]
-    SparkAdapter.gridunion_replaced_partitions = gridunion_replaced_partitions  # type: ignore[attr-defined]
-    SparkAdapter._available_ = SparkAdapter._available_ | frozenset(names)
+    """Add the ``adapter.gridunion_*`` methods of this module to dbt-spark's adapter
+    (idempotent): noting and reading replaced partitions, and the clean-test record."""
     from dbt_gridunion.adapter_methods import add_adapter_methods
 
     add_adapter_methods({
+        "gridunion_note_replaced_partitions": _note_for_jinja,
+        "gridunion_replaced_partitions": replaced,
         "gridunion_scope_begin": begin_scope,
         "gridunion_scope_finish": finish_scope,
         "gridunion_test_may_scope": may_scope,
@@ -209,8 +197,8 @@ def begin_scope(lakehouse: str, nodes: Mapping[str, Any], selected: Iterable[str
     """on-run-start: remember which tests may be scoped, then doubt the ones this
     invocation may make stale (before anything is written)."""
     path = clean_tests_path(lakehouse)
-    written = [uid for uid in selected
-               if command in WRITING_COMMANDS and not str(uid).startswith(("test.", "unit_test."))]
+    written = [uid for uid in selected if not str(uid).startswith(("test.", "unit_test."))
+               ] if command in WRITING_COMMANDS else []
     with _locked(path):
         clean = read_clean_tests(path)
         with _lock:

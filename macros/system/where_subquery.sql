@@ -83,8 +83,15 @@
     this invocation may write; on-run-end stores every test's outcome. Sail targets only (the
     only ones that scope).
 -#}
+{% macro gridunion_scope_applies() %}
+    {#- the commands that run tests or write tables, on the engine that scopes -#}
+    {{ return(execute and gridunion_on_sail()
+              and flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot', 'retry']) }}
+{% endmacro %}
+
+
 {% macro gridunion_scope_start() %}
-    {%- if execute and gridunion_on_sail() and flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] -%}
+    {%- if gridunion_scope_applies() -%}
         {%- do adapter.gridunion_scope_begin(gridunion_lakehouse(), graph.nodes, selected_resources, flags.WHICH) -%}
     {%- endif -%}
     {{ return('') }}
@@ -92,7 +99,7 @@
 
 
 {% macro gridunion_scope_finish(results) %}
-    {%- if execute and gridunion_on_sail() and flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] -%}
+    {%- if gridunion_scope_applies() -%}
         {%- do adapter.gridunion_scope_finish(gridunion_lakehouse(), results) -%}
     {%- endif -%}
     {{ return('') }}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -154,6 +156,26 @@ def test_contract_violation_fails_and_keeps_previous_version(
     assert rows(mini, "fixture_silver", "contracted_readings") == rows_before
 
 
+# the config of the day-partitioned models the tests below write
+DAY_PARTITIONED = (
+    "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+    "          partition_by=['day']) }}\n"
+)
+
+
+@contextmanager
+def models_written(mini: MiniEngine, files: Mapping[str, str]) -> Iterator[None]:
+    """``models/<name>`` with the given text, for one test; removed afterwards."""
+    paths = [mini.project / "models" / name for name in files]
+    for path, text in zip(paths, files.values(), strict=True):
+        path.write_text(text)
+    try:
+        yield
+    finally:
+        for path in paths:
+            path.unlink()
+
+
 def dbt_with_day_rows(mini: MiniEngine, command: str, select: str, day_rows: str) -> Any:
     """`dbt <command> --select <select>` with the `day_rows` var the day-partitioned test
     models read their rows from (`values <day_rows>`)."""
@@ -172,11 +194,9 @@ def compiled_run_sql(mini: MiniEngine, name: str) -> str:
 def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: MiniEngine) -> None:
     """Dynamic partition overwrite on Sail (REPLACE WHERE over the new data's partitions),
     also after an engine restart (the catalog re-declares the table's partitioning)."""
-    model = mini.project / "models" / "daily_partitions.sql"
-    model.write_text(
-        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
-        "          partition_by=['day']) }}\n"
-        "select cast(day as int) as day, cast(kwh as int) as kwh\n"
+    model = (
+        DAY_PARTITIONED
+        + "select cast(day as int) as day, cast(kwh as int) as kwh\n"
         "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
         "where day > 0\n"
     )
@@ -188,7 +208,7 @@ def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: Min
             (r["day"], r["kwh"]) for r in rows(mini, "fixture_silver", "daily_partitions")
         )
 
-    try:
+    with models_written(mini, {"daily_partitions.sql": model}):
         assert build("(1, 10), (2, 20), (3, 30)") == [(1, 10), (2, 20), (3, 30)]
         assert build("(2, 200), (2, 201), (4, 40)") == [
             (1, 10),
@@ -207,8 +227,6 @@ def test_insert_overwrite_replaces_only_the_partitions_in_the_new_data(mini: Min
         version = DeltaTable(path).version()
         assert build("(0, 0)") == [(1, 10), (2, 200), (2, 201), (3, 300), (4, 40)]  # no rows
         assert DeltaTable(path).version() == version
-    finally:
-        model.unlink()
 
 
 def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_test(
@@ -217,25 +235,19 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
     """`where: "__partitions_replaced_in_this_build__"`: within the build that replaced
     partitions, only those are tested; a `dbt test` on its own tests the whole table, and so
     does the next build after a run of the test that did not pass or a write without it."""
-    models = mini.project / "models"
-    model = models / "scoped_partitions.sql"
-    schema = models / "scoped_partitions.yml"
-    model.write_text(
-        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
-        "          partition_by=['day']) }}\n"
-        "select cast(day as int) as day, cast(nullif(kwh, -1) as int) as kwh  -- -1: null\n"
-        "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
-    )
-    schema.write_text(
-        "version: 2\n"
+    files = {
+        "scoped_partitions.sql": DAY_PARTITIONED
+        + "select cast(day as int) as day, cast(nullif(kwh, -1) as int) as kwh  -- -1: null\n"
+        "from (values {{ var('day_rows') }}) as t (day, kwh)\n",
+        "scoped_partitions.yml": "version: 2\n"
         "models:\n"
         "  - name: scoped_partitions\n"
         "    columns:\n"
         "      - name: kwh\n"
         "        data_tests:\n"
         "          - not_null:\n"
-        "              config: {where: __partitions_replaced_in_this_build__}\n"
-    )
+        "              config: {where: __partitions_replaced_in_this_build__}\n",
+    }
 
     def build(day_rows: str) -> Any:
         return dbt_with_day_rows(mini, "build", "scoped_partitions", day_rows)
@@ -243,7 +255,7 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
     def compiled_test() -> str:
         return compiled_run_sql(mini, "not_null_scoped_partitions_kwh")
 
-    try:
+    with models_written(mini, files):
         assert_ok(build("(1, 10), (2, 20)"))  # first build: the whole (new) table is tested
         assert "where true" in compiled_test()
         # a defect in an old partition, written behind dbt's back
@@ -274,9 +286,6 @@ def test_a_scoped_test_checks_the_replaced_partitions_in_a_build_and_all_in_dbt_
         after_run = build("(9, 90)")
         assert after_run.returncode == 1, after_run.stdout
         assert "FAIL 1 not_null_scoped_partitions_kwh" in after_run.stdout
-    finally:
-        model.unlink()
-        schema.unlink()
 
 
 def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
@@ -286,25 +295,22 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
     replaced partition; `meta.replaced_partitions_of`: a filter view's tests (or a test
     declaring it itself) read the partitions its model replaced. Outside the build both test
     everything."""
-    models = mini.project / "models"
     files = {
-        models / "scoped_keys.sql": (
-            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
-            "          partition_by=['day']) }}\n"
-            "select cast(day as int) as day, cast(nullif(k, -1) as int) as k  -- -1: null\n"
+        "scoped_keys.sql": (
+            DAY_PARTITIONED
+            + "select cast(day as int) as day, cast(nullif(k, -1) as int) as k  -- -1: null\n"
             "from (values {{ var('day_rows') }}) as t (day, k)\n"
         ),
-        models / "scoped_keys_view.sql": (
+        "scoped_keys_view.sql": (
             "{{ config(materialized='view') }}\n"
             "select day, k from {{ ref('scoped_keys') }} where day > 0\n"
         ),
-        models / "scoped_other.sql": (  # its own partitions are day + 100
-            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
-            "          partition_by=['day']) }}\n"
-            "select cast(day as int) + 100 as day, cast(k as int) as k\n"
+        "scoped_other.sql": (  # its own partitions are day + 100
+            DAY_PARTITIONED
+            + "select cast(day as int) + 100 as day, cast(k as int) as k\n"
             "from (values {{ var('day_rows') }}) as t (day, k)\n"
         ),
-        models / "scoped_keys.yml": (
+        "scoped_keys.yml": (
             "version: 2\n"
             "models:\n"
             "  - name: scoped_keys\n"
@@ -332,8 +338,6 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
             "                meta: {replaced_partitions_of: scoped_keys}\n"
         ),
     }
-    for path, text in files.items():
-        path.write_text(text)
 
     def build(day_rows: str) -> Any:
         return dbt_with_day_rows(mini, "build", "scoped_keys+ scoped_other", day_rows)
@@ -341,7 +345,7 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
     def compiled(name: str) -> str:
         return compiled_run_sql(mini, name)
 
-    try:
+    with models_written(mini, files):
         assert_ok(build("(1, 10), (2, 20)"))
         # defects in old partitions, behind dbt's back: a duplicate key and a null
         sql(mini, "insert into fixture_silver.scoped_keys values (1, 20), (2, null)")
@@ -359,9 +363,6 @@ def test_a_key_across_partitions_and_a_filter_view_are_scoped_to_the_build(
         assert alone.returncode == 1, alone.stdout  # on their own: everything
         assert "FAIL 2 unique_scoped_keys_k" in alone.stdout
         assert "FAIL 1 not_null_scoped_keys_view_k" in alone.stdout
-    finally:
-        for path in files:
-            path.unlink()
 
 
 def test_a_key_whose_twin_shares_a_value_is_scoped_from_the_earliest_value_written(
@@ -370,16 +371,11 @@ def test_a_key_whose_twin_shares_a_value_is_scoped_from_the_earliest_value_writt
     """`slv_readings`' pattern: a (meter, interval) key crosses batches, but a twin of a
     written row has the same interval, so the test reads the intervals from the earliest one
     the build wrote: a duplicate across batches is found, older intervals are not read."""
-    models = mini.project / "models"
-    model, schema = models / "scoped_twins.sql", models / "scoped_twins.yml"
-    model.write_text(
-        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
-        "          partition_by=['day']) }}\n"
-        "select cast(day as int) as day, cast(t as int) as t, 1 as m\n"
-        "from (values {{ var('day_rows') }}) as v (day, t)\n"
-    )
-    schema.write_text(
-        "version: 2\n"
+    files = {
+        "scoped_twins.sql": DAY_PARTITIONED
+        + "select cast(day as int) as day, cast(t as int) as t, 1 as m\n"
+        "from (values {{ var('day_rows') }}) as v (day, t)\n",
+        "scoped_twins.yml": "version: 2\n"
         "models:\n"
         "  - name: scoped_twins\n"
         "    data_tests:\n"
@@ -388,13 +384,13 @@ def test_a_key_whose_twin_shares_a_value_is_scoped_from_the_earliest_value_writt
         "          config:\n"
         "            where: >-\n"
         "              t >= (select min(t) from __this__\n"
-        "              where __partitions_replaced_in_this_build__)\n"
-    )
+        "              where __partitions_replaced_in_this_build__)\n",
+    }
 
     def build(day_rows: str) -> Any:
         return dbt_with_day_rows(mini, "build", "scoped_twins", day_rows)
 
-    try:
+    with models_written(mini, files):
         assert_ok(build("(1, 10), (1, 20)"))
         sql(mini, "insert into fixture_silver.scoped_twins values (1, 5, 1), (1, 5, 1)")
         assert_ok(build("(2, 30)"))  # reads t >= 30: the old twins at t = 5 are not read
@@ -402,9 +398,6 @@ def test_a_key_whose_twin_shares_a_value_is_scoped_from_the_earliest_value_writt
         assert twin.returncode == 1, twin.stdout
         assert "FAIL 1 unique_scoped_twins_m_1000_t" in twin.stdout  # t = 20 only
         assert "min(t)" in compiled_run_sql(mini, "unique_scoped_twins")
-    finally:
-        model.unlink()
-        schema.unlink()
 
 
 def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
@@ -412,30 +405,27 @@ def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
 ) -> None:
     """An enforced contract's not_null is checked by the REPLACE WHERE of a later build too:
     the statement fails and the table keeps its version (why gold keys need no not_null test)."""
-    models = mini.project / "models"
-    model = models / "contracted_partitions.sql"
-    schema = models / "contracted_partitions.yml"
-    model.write_text(
-        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
-        "          partition_by=['day'], on_schema_change='fail') }}\n"
-        "select cast(day as int) as day, cast(nullif(kwh, -1) as int) as kwh  -- -1: null\n"
-        "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
-    )
-    schema.write_text(
-        "version: 2\n"
+    files = {
+        "contracted_partitions.sql": (
+            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite',\n"
+            "          partition_by=['day'], on_schema_change='fail') }}\n"
+            "select cast(day as int) as day, cast(nullif(kwh, -1) as int) as kwh  -- -1: null\n"
+            "from (values {{ var('day_rows') }}) as t (day, kwh)\n"
+        ),
+        "contracted_partitions.yml": "version: 2\n"
         "models:\n"
         "  - name: contracted_partitions\n"
         "    config: {contract: {enforced: true}}\n"
         "    columns:\n"
         "      - {name: day, data_type: int}\n"
-        "      - {name: kwh, data_type: int, constraints: [{type: not_null}]}\n"
-    )
+        "      - {name: kwh, data_type: int, constraints: [{type: not_null}]}\n",
+    }
     path = str(mini.table_path("fixture_silver", "contracted_partitions"))
 
     def build(day_rows: str) -> Any:
         return dbt_with_day_rows(mini, "run", "contracted_partitions", day_rows)
 
-    try:
+    with models_written(mini, files):
         assert_ok(build("(1, 10), (2, 20)"))
         version = DeltaTable(path).version()
         assert_ok(build("(2, 21)"))  # the incremental path: day 2 replaced
@@ -448,9 +438,6 @@ def test_a_not_null_constraint_holds_on_the_incremental_partition_replacement(
             (r["day"], r["kwh"]) for r in rows(mini, "fixture_silver", "contracted_partitions")
         )
         assert stored == [(1, 10), (2, 21)]
-    finally:
-        model.unlink()
-        schema.unlink()
 
 
 def test_snapshot_records_change_and_survives_restart(mini: MiniEngine) -> None:
